@@ -1,0 +1,3 @@
+module github.com/gosru/gosru
+
+go 1.26

@@ -1,0 +1,90 @@
+package kernels
+
+import "fmt"
+
+// CPUOptions configure a CPU device.
+type CPUOptions struct {
+	// Workers is the number of goroutines of the kernel pool (0: GOMAXPROCS).
+	Workers int
+	// BLAS picks the GEMM backend: "auto" (OpenBLAS when it can be opened, else pure Go),
+	// "openblas" (an error when it cannot be opened) or "go".
+	BLAS string
+}
+
+// CPU is the Device on the host processor. Its kernels are generic over float32 and float64
+// (float64 is for exact tests), parallel over independent columns on a fixed worker pool, and
+// allocate nothing per call in steady state. GEMM goes through OpenBLAS when it is present,
+// else through a pure-Go implementation; Name says which.
+type CPU[T Float] struct {
+	pool *Pool
+	gemm gemmBackend
+
+	// Task structs of the parallel kernels, kept here so that dispatch allocates nothing.
+	sruFwd sruForwardTask[T]
+	sruBwd sruBackwardTask[T]
+}
+
+// NewCPU makes a CPU device.
+func NewCPU[T Float](opts CPUOptions) (*CPU[T], error) {
+	gb, err := openGemmBackend(opts.BLAS)
+	if err != nil {
+		return nil, err
+	}
+	return &CPU[T]{pool: NewPool(opts.Workers), gemm: gb}, nil
+}
+
+// MustCPU is NewCPU with the default options ("auto" BLAS); it cannot fail.
+func MustCPU[T Float]() *CPU[T] {
+	d, err := NewCPU[T](CPUOptions{})
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+// Name says which backend this device uses.
+func (d *CPU[T]) Name() string {
+	var z T
+	return fmt.Sprintf("cpu %T (%s, %d workers)", z, d.gemm.name(), d.pool.Workers())
+}
+
+// Pool is the device's worker pool.
+func (d *CPU[T]) Pool() *Pool { return d.pool }
+
+func (d *CPU[T]) Alloc(n int) Buf[T] { return HostBuf(make([]T, n)) }
+func (d *CPU[T]) Free(Buf[T])        {}
+func (d *CPU[T]) AllocInts(n int) Ints {
+	return HostInts(make([]int32, n))
+}
+func (d *CPU[T]) FreeInts(Ints) {}
+
+func (d *CPU[T]) Upload(dst Buf[T], src []T) {
+	if dst.Len() != len(src) {
+		panic(fmt.Sprintf("kernels: Upload of %d elements into %d", len(src), dst.Len()))
+	}
+	copy(dst.Host(), src)
+}
+
+func (d *CPU[T]) Download(dst []T, src Buf[T]) {
+	if src.Len() != len(dst) {
+		panic(fmt.Sprintf("kernels: Download of %d elements into %d", src.Len(), len(dst)))
+	}
+	copy(dst, src.Host())
+}
+
+func (d *CPU[T]) UploadInts(dst Ints, src []int32) {
+	if dst.Len() != len(src) {
+		panic(fmt.Sprintf("kernels: UploadInts of %d elements into %d", len(src), dst.Len()))
+	}
+	copy(dst.Host(), src)
+}
+
+func (d *CPU[T]) DownloadInts(dst []int32, src Ints) {
+	if src.Len() != len(dst) {
+		panic(fmt.Sprintf("kernels: DownloadInts of %d elements into %d", src.Len(), len(dst)))
+	}
+	copy(dst, src.Host())
+}
+
+// Sync has nothing to wait for on the CPU, and CPU kernels do not fail.
+func (d *CPU[T]) Sync() error { return nil }
