@@ -6,7 +6,10 @@
 // H = hidden units per direction. All matrices are row-major.
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+	"unsafe"
+)
 
 // Float is the element type of device buffers. float64 exists for exact tests; float32 is what
 // training uses.
@@ -56,14 +59,7 @@ func (b Buf[T]) Host() []T {
 // Ptr returns the device address of a GPU buffer.
 func (b Buf[T]) Ptr() uintptr { return b.p }
 
-func sizeOf[T Float](z T) uintptr {
-	switch any(z).(type) {
-	case float32:
-		return 4
-	default:
-		return 8
-	}
-}
+func sizeOf[T Float](z T) uintptr { return unsafe.Sizeof(z) }
 
 // Ints is a view of n int32 elements of device memory (token ids, lengths, class labels).
 type Ints struct {

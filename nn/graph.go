@@ -51,6 +51,7 @@ type Graph[T kernels.Float] struct {
 	RNG *rand.Rand
 
 	tape  []Op[T]
+	gen   uint64 // counts Resets; OpPool uses it to know when records are free again
 	arena arena[T]
 	ops   opPools[T]
 	host  []T // scratch for masks made on the host
@@ -68,6 +69,7 @@ func NewGraph[T kernels.Float](dev kernels.Device[T], rng *rand.Rand) *Graph[T] 
 func (g *Graph[T]) Reset() {
 	clear(g.tape)
 	g.tape = g.tape[:0]
+	g.gen++
 	g.arena.reset()
 	g.ops.reset()
 }
@@ -151,6 +153,17 @@ func (g *Graph[T]) Grad(t *Tensor[T]) kernels.Buf[T] {
 		g.Dev.Fill(t.Grad, 0)
 	}
 	return t.Grad
+}
+
+// GradInit returns t's gradient buffer for an op that will write all of it. fresh is true when
+// the buffer was just allocated (its contents are garbage: the caller must overwrite every
+// element); false when a gradient already accumulated there (the caller must add into it).
+func (g *Graph[T]) GradInit(t *Tensor[T]) (grad kernels.Buf[T], fresh bool) {
+	if t.Grad.IsNil() {
+		t.Grad = g.arena.buf(t.Len())
+		return t.Grad, true
+	}
+	return t.Grad, false
 }
 
 // Backward seeds dLoss/dLoss = 1 on the scalar loss and runs the tape in reverse.
@@ -249,3 +262,21 @@ func (p *pool[O]) get() *O {
 }
 
 func (p *pool[O]) reset() { p.n = 0 }
+
+// OpPool hands out op records for layers outside this package (SRU, LSTM) so that recording
+// allocates nothing in steady state. Records are recycled when the graph that recorded them is
+// Reset; a pool serves one recording graph at a time.
+type OpPool[O any] struct {
+	p     pool[O]
+	graph any
+	gen   uint64
+}
+
+// Get returns a zeroed record that stays valid until g's next Reset.
+func Get[T kernels.Float, O any](p *OpPool[O], g *Graph[T]) *O {
+	if p.graph != any(g) || p.gen != g.gen {
+		p.graph, p.gen = g, g.gen
+		p.p.reset()
+	}
+	return p.p.get()
+}
