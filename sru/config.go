@@ -77,10 +77,11 @@ func (c Config) Dirs() int {
 func (c Config) OutputSize() int { return c.HiddenSize * c.Dirs() }
 
 // Alpha is the skip-term scale of the official scale_x buffer: sqrt(1 + 2·e^highway_bias) when
-// rescale is on (with a skip term), else 1.
+// rescale is on (with a skip term), else 1. The official buffer is single precision in every
+// mode, so the value is rounded to float32 as there (it matters at float64 accuracy).
 func (c Config) Alpha() float64 {
 	if c.Rescale && c.HasSkipTerm {
-		return math.Sqrt(1 + 2*math.Exp(c.HighwayBias))
+		return float64(float32(math.Sqrt(1 + 2*math.Exp(c.HighwayBias))))
 	}
 	return 1
 }

@@ -117,8 +117,8 @@ func (l *Layer[T]) reset(dev kernels.Device[T], cfg Config, rng *rand.Rand) {
 	if l.LNWeight != nil {
 		scale(-1, 0.1)
 	}
-	if cfg.Rescale && l.Skip && l.K == 4 {
-		scale(3, cfg.Alpha())
+	if cfg.Rescale && l.Skip && l.K == 4 { // a Python float there, not the float32 buffer
+		scale(3, math.Sqrt(1+2*math.Exp(cfg.HighwayBias)))
 	}
 	var wc []T
 	if l.V1 {
