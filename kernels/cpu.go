@@ -22,6 +22,9 @@ type CPU[T Float] struct {
 	// Task structs of the parallel kernels, kept here so that dispatch allocates nothing.
 	sruFwd sruForwardTask[T]
 	sruBwd sruBackwardTask[T]
+
+	lstmFwd lstmForwardTask[T]
+	lstmBwd lstmBackwardTask[T]
 }
 
 // NewCPU makes a CPU device.

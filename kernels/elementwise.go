@@ -85,14 +85,34 @@ type NNKernels[T Float] interface {
 	AdamStep(p, g, m, v Buf[T], lr, beta1, beta2, eps, weightDecay T, step int)
 }
 
-// LSTMKernels is the fused LSTM cell (PyTorch gate order i, f, g, o).
+// LSTMKernels is the fused LSTM cell: one time step of one direction for B batch rows, after
+// the caller has put x·W_ihᵀ + h_prev·W_hhᵀ in place in gates; the cell adds the bias
+// b = b_ih + b_hh (saving a pass over the gates of the whole sequence) to get the
+// pre-activations a. Gate order is PyTorch's (i, f, g, o): row b of gates is [i | f | g | o],
+// H each, 4H in all.
+//
+//	i = σ(a_i)  f = σ(a_f)  g = tanh(a_g)  o = σ(a_o)
+//	c = f·c_prev + i·g      h = o·tanh(c)
+//
+// pad ([B], 1 = padding, nil = none) marks rows whose sequence has ended or not yet begun at
+// this step: there the state carries over unchanged, the output is 0 and no gradient reaches
+// the gates (PyTorch packed-sequence semantics). y and dy are rows of a wider matrix (the
+// [L, B, ndir·H] output of a layer): row b starts at b·ldy.
 type LSTMKernels[T Float] interface {
-	// LSTMCellForward turns pre-activation gates [B, 4H] (x·W_ihᵀ + h·W_hhᵀ + biases, in place)
-	// into activated gates, and writes c and h [B, H]. At rows where pad[b] = 1 (pad may be nil)
-	// the state carries over: c = cPrev, h = hPrev, and y (if non-nil) gets 0, else y = h.
-	LSTMCellForward(B, H int, gates, cPrev, hPrev, c, h, y, pad Buf[T])
-	// LSTMCellBackward: from dh (the gradient reaching h, [B, H]) and dc (the gradient reaching
-	// c from the next step, [B, H]), it writes dgates [B, 4H] (pre-activation) and dcPrev, and
-	// for padded rows passes dh/dc straight to dhPrevCarry/dcPrev (dhPrevCarry += dh there).
-	LSTMCellBackward(B, H int, dgates, dcPrev, dhPrevCarry, gates, cPrev, c, dh, dc, pad Buf[T])
+	// LSTMCellForward replaces gates [B, 4H] by the activated gates (the backward reads them;
+	// padded rows are left as they were), with bias [4H] (nil: none) added to every row first,
+	// and writes c and h [B, H] from cPrev and hPrev [B, H]; at padded rows c = cPrev and
+	// h = hPrev. y (nil to skip) gets h, or 0 at padded rows. c and h may not overlap cPrev or
+	// hPrev except element for element.
+	LSTMCellForward(B, H int, gates, bias, cPrev, hPrev, c, h, y Buf[T], ldy int, pad Buf[T])
+	// LSTMCellBackward runs the step backwards. In: the activated gates from the forward,
+	// cPrev and c [B, H] (the states entering and leaving the step; tanh(c) is recomputed),
+	// dy (the gradient reaching y, nil = zero; ignored at padded rows), dh and dc [B, H] (the
+	// gradients reaching h and c through the state: from the next step, or from hn and cn).
+	// Out (overwritten): dgates [B, 4H], the pre-activation gradient (0 at padded rows);
+	// dcPrev [B, H]; and dhPrev [B, H], which gets dh at padded rows and 0 elsewhere: the caller
+	// then accumulates dgates·W_hh into it to complete the gradient reaching h_prev.
+	// dgates may be gates, dcPrev may be dc and dhPrev may be dh (in place, one state buffer).
+	LSTMCellBackward(B, H int, dgates, dcPrev, dhPrev, gates, cPrev, c, dy Buf[T], ldy int,
+		dh, dc, pad Buf[T])
 }
