@@ -1,0 +1,66 @@
+package train
+
+import "fmt"
+
+// Config is the [train] section of an experiment. Defaults live in DefaultConfig; a TOML file
+// overrides only what it names.
+type Config struct {
+	Epochs int `toml:"epochs"`
+	// MaxSteps stops after this many optimizer steps in all (0: no limit).
+	MaxSteps int `toml:"max_steps"`
+	// Optimizer is "adam" or "sgd".
+	Optimizer   string  `toml:"optimizer"`
+	LR          float64 `toml:"lr"`
+	Momentum    float64 `toml:"momentum"`
+	Nesterov    bool    `toml:"nesterov"`
+	WeightDecay float64 `toml:"weight_decay"`
+	Beta1       float64 `toml:"beta1"`
+	Beta2       float64 `toml:"beta2"`
+	AdamEps     float64 `toml:"adam_eps"`
+	// ClipGradNorm clips the global gradient norm (0: off).
+	ClipGradNorm float64 `toml:"clip_grad_norm"`
+	// LRDecay multiplies the learning rate by this factor at the end of every epoch after
+	// LRDecayStart epochs (1: constant).
+	LRDecay      float64 `toml:"lr_decay"`
+	LRDecayStart int     `toml:"lr_decay_start"`
+	// EvalEverySteps evaluates on the validation split every N steps as well as at the end of
+	// each epoch (0: per epoch only).
+	EvalEverySteps int `toml:"eval_every_steps"`
+	// Patience stops after this many evaluations without a better validation metric (0: off).
+	Patience int `toml:"patience"`
+	// CheckpointEverySteps also writes a checkpoint inside epochs (0: at epoch ends only).
+	CheckpointEverySteps int `toml:"checkpoint_every_steps"`
+	// KeepLast is how many recent checkpoints to keep besides the best one.
+	KeepLast int `toml:"keep_last"`
+	// LogEverySteps writes a training event to metrics.jsonl every N steps.
+	LogEverySteps int `toml:"log_every_steps"`
+}
+
+// DefaultConfig is the loop's defaults: Adam 1e-3 (PyTorch's betas and eps), 10 epochs.
+func DefaultConfig() Config {
+	return Config{Epochs: 10, Optimizer: "adam", LR: 1e-3, Beta1: 0.9, Beta2: 0.999,
+		AdamEps: 1e-8, LRDecay: 1, KeepLast: 2, LogEverySteps: 50}
+}
+
+// Validate reports the first impossible setting.
+func (c Config) Validate() error {
+	switch {
+	case c.Epochs <= 0 && c.MaxSteps <= 0:
+		return fmt.Errorf("train: epochs or max_steps must be positive")
+	case c.Optimizer != "adam" && c.Optimizer != "sgd":
+		return fmt.Errorf("train: optimizer must be \"adam\" or \"sgd\", got %q", c.Optimizer)
+	case c.LR <= 0:
+		return fmt.Errorf("train: lr must be positive, got %g", c.LR)
+	case c.LRDecay <= 0:
+		return fmt.Errorf("train: lr_decay must be positive, got %g", c.LRDecay)
+	case c.ClipGradNorm < 0:
+		return fmt.Errorf("train: clip_grad_norm must be >= 0, got %g", c.ClipGradNorm)
+	case c.KeepLast < 1:
+		return fmt.Errorf("train: keep_last must be at least 1, got %d", c.KeepLast)
+	case c.Momentum < 0 || c.Momentum >= 1:
+		return fmt.Errorf("train: momentum must be in [0, 1), got %g", c.Momentum)
+	case c.Beta1 < 0 || c.Beta1 >= 1 || c.Beta2 < 0 || c.Beta2 >= 1:
+		return fmt.Errorf("train: beta1 and beta2 must be in [0, 1)")
+	}
+	return nil
+}

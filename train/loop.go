@@ -1,0 +1,437 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/gosru/gosru/kernels"
+	"github.com/gosru/gosru/nn"
+)
+
+// ErrInterrupted is returned when the context was cancelled (Ctrl-C): a checkpoint was written
+// and `sru resume` continues the run.
+var ErrInterrupted = errors.New("interrupted")
+
+// Run is one training run: a task on a device, in a run directory.
+type Run[T kernels.Float] struct {
+	Dir        string
+	Experiment string
+	ConfigTOML string // the resolved experiment, saved in config.toml and in checkpoints
+	Cfg        Config
+	Seed       uint64
+	Task       Task[T]
+	Dev        kernels.Device[T]
+	// Out gets one line per epoch and the final result; Progress gets the progress bar when
+	// ShowProgress (set it when stderr is a terminal).
+	Out          io.Writer
+	Progress     io.Writer
+	ShowProgress bool
+	// AfterEpoch, when set, is called after each epoch's checkpoint; returning false stops the
+	// run there as an interrupt would (tests use it).
+	AfterEpoch func(epoch int) bool
+}
+
+// state is the loop's position, all of which goes into checkpoints.
+type state struct {
+	epoch, step, cursor int
+	perm                []int
+	lr                  float64
+	hist                History
+}
+
+// Train runs the loop from the start, or from ck when resuming, and returns the summary.
+func (r *Run[T]) Train(ctx context.Context, ck *Checkpoint) (*Summary, error) {
+	if err := r.Cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if r.Out == nil {
+		r.Out = io.Discard
+	}
+	ps := r.Task.Params()
+	pcg := rand.NewPCG(r.Seed, r.Seed^0x5851f42d4c957f2d)
+	g := nn.NewGraph(r.Dev, rand.New(pcg))
+	g.Training = true
+	opt := r.optimizer(ps)
+	st := state{lr: r.Cfg.LR}
+	truncate := int64(-1)
+	if ck != nil {
+		if err := restoreParams(ps, ck.Params); err != nil {
+			return nil, err
+		}
+		if err := opt.LoadState(ck.Optim); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+		if err := pcg.UnmarshalBinary(ck.RNG); err != nil {
+			return nil, fmt.Errorf("train: checkpoint RNG: %w", err)
+		}
+		if sf, ok := r.Task.(Stateful); ok {
+			if err := sf.LoadState(ck.TaskState); err != nil {
+				return nil, err
+			}
+		}
+		st = state{epoch: ck.Epoch, step: ck.Step, cursor: ck.Cursor, perm: ck.Perm, lr: ck.LR, hist: ck.History}
+		truncate = ck.MetricsOffset
+	} else if err := os.WriteFile(filepath.Join(r.Dir, ConfigFile), []byte(r.ConfigTOML), 0o644); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	opt.SetLR(st.lr)
+	log, err := openMetrics(r.Dir, truncate)
+	if err != nil {
+		return nil, err
+	}
+	defer log.close()
+
+	l := &loop[T]{Run: r, ps: ps, pcg: pcg, g: g, opt: opt, st: st, log: log, start: time.Now()}
+	l.wallBase = st.hist.WallSeconds
+	err = l.train(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return l.finish()
+}
+
+type loop[T kernels.Float] struct {
+	*Run[T]
+	ps       *nn.Params[T]
+	pcg      *rand.PCG
+	g        *nn.Graph[T]
+	opt      nn.Optimizer
+	st       state
+	log      *metricsLog
+	start    time.Time
+	wallBase float64
+	lossHost []T
+	// lastValid is the most recent validation result (for the epoch line).
+	lastValid Metrics
+}
+
+func (r *Run[T]) optimizer(ps *nn.Params[T]) nn.Optimizer {
+	c := r.Cfg
+	if c.Optimizer == "sgd" {
+		return nn.NewSGD(ps, nn.SGDConfig{LR: c.LR, Momentum: c.Momentum, WeightDecay: c.WeightDecay, Nesterov: c.Nesterov})
+	}
+	return nn.NewAdam(ps, nn.AdamConfig{LR: c.LR, Beta1: c.Beta1, Beta2: c.Beta2, Eps: c.AdamEps, WeightDecay: c.WeightDecay})
+}
+
+func (l *loop[T]) wall() float64 { return l.wallBase + time.Since(l.start).Seconds() }
+
+func (l *loop[T]) epochFraction() float64 {
+	return float64(l.st.epoch) + float64(l.st.cursor)/float64(l.Task.NumBatches())
+}
+
+func (l *loop[T]) done() bool {
+	return l.st.epoch >= l.Cfg.Epochs && l.Cfg.Epochs > 0 ||
+		l.Cfg.MaxSteps > 0 && l.st.step >= l.Cfg.MaxSteps || l.st.hist.Stopped != ""
+}
+
+func (l *loop[T]) train(ctx context.Context) error {
+	nb := l.Task.NumBatches()
+	if nb <= 0 {
+		return fmt.Errorf("train: the task has no training batches")
+	}
+	hasValid := slices.Contains(l.Task.Splits(), "valid")
+	for !l.done() {
+		if l.st.cursor == 0 {
+			l.st.perm = l.newPerm(nb)
+			if sf, ok := l.Task.(Stateful); ok {
+				sf.StartEpoch()
+			}
+		}
+		bar := l.progressBar(nb)
+		epochStart := l.st.hist.TrainSeconds
+		var lossSum float64
+		var lossN, items int
+		tick := time.Now()
+		for l.st.cursor < nb {
+			if ctx.Err() != nil {
+				if err := l.checkpoint(); err != nil {
+					return err
+				}
+				return ErrInterrupted
+			}
+			t0 := time.Now()
+			lv, n, err := l.step(l.st.perm[l.st.cursor])
+			if err != nil {
+				return err
+			}
+			l.st.hist.TrainSeconds += time.Since(t0).Seconds()
+			l.st.hist.Items += int64(n)
+			l.st.step++
+			l.st.cursor++
+			lossSum += lv
+			lossN++
+			items += n
+			if bar != nil {
+				bar.Add(1)
+			}
+			if l.Cfg.LogEverySteps > 0 && l.st.step%l.Cfg.LogEverySteps == 0 {
+				el := time.Since(tick).Seconds()
+				if err := l.log.write(Event{Event: "train", Step: l.st.step, Epoch: l.epochFraction(),
+					Loss: lossSum / float64(lossN), LR: l.opt.LR(), ItemsPerSec: float64(items) / el,
+					TrainSeconds: l.st.hist.TrainSeconds, Wall: l.wall(), Time: time.Now()}); err != nil {
+					return err
+				}
+				lossSum, lossN, items, tick = 0, 0, 0, time.Now()
+			}
+			if l.Cfg.EvalEverySteps > 0 && l.st.step%l.Cfg.EvalEverySteps == 0 && hasValid && l.st.cursor < nb {
+				if err := l.evaluate(); err != nil {
+					return err
+				}
+			}
+			if l.Cfg.CheckpointEverySteps > 0 && l.st.step%l.Cfg.CheckpointEverySteps == 0 && l.st.cursor < nb {
+				if err := l.checkpoint(); err != nil {
+					return err
+				}
+			}
+			if l.Cfg.MaxSteps > 0 && l.st.step >= l.Cfg.MaxSteps || l.st.hist.Stopped != "" {
+				break
+			}
+		}
+		if bar != nil {
+			bar.Finish()
+			fmt.Fprintln(l.Progress)
+		}
+		if l.st.cursor < nb { // stopped inside the epoch (max_steps or early stop)
+			break
+		}
+		l.st.epoch++
+		l.st.cursor = 0
+		l.st.perm = nil
+		l.st.hist.EpochSeconds = append(l.st.hist.EpochSeconds, l.st.hist.TrainSeconds-epochStart)
+		if err := l.endEpoch(hasValid); err != nil {
+			return err
+		}
+		if l.AfterEpoch != nil && !l.AfterEpoch(l.st.epoch) {
+			return ErrInterrupted
+		}
+	}
+	return nil
+}
+
+// step runs one optimizer step on training batch i and returns its loss.
+func (l *loop[T]) step(i int) (float64, int, error) {
+	g := l.g
+	g.Reset()
+	l.ps.ZeroGrad()
+	loss, n, err := l.Task.Loss(g, i)
+	if err != nil {
+		return 0, 0, err
+	}
+	if cap(l.lossHost) < 1 {
+		l.lossHost = make([]T, 1)
+	}
+	l.Dev.Download(l.lossHost, loss.Data)
+	lv := float64(l.lossHost[0])
+	if math.IsNaN(lv) || math.IsInf(lv, 0) {
+		return 0, 0, l.nonFinite("loss", lv, i)
+	}
+	g.Backward(loss)
+	if l.Cfg.ClipGradNorm > 0 {
+		if norm := nn.ClipGradNorm(l.ps, l.Cfg.ClipGradNorm); math.IsNaN(norm) || math.IsInf(norm, 0) {
+			return 0, 0, l.nonFinite("gradient norm", norm, i)
+		}
+	}
+	l.opt.Step()
+	return lv, n, nil
+}
+
+func (l *loop[T]) nonFinite(what string, v float64, batch int) error {
+	last, err := LatestCheckpoint(l.Dir)
+	if err != nil {
+		last = "none written yet"
+	}
+	l.log.write(Event{Event: "end", Step: l.st.step + 1, Epoch: l.epochFraction(),
+		Metrics: Metrics{"nonfinite": v}, TrainSeconds: l.st.hist.TrainSeconds, Wall: l.wall(), Time: time.Now()})
+	return fmt.Errorf("train: %s is %v at step %d (epoch %d, batch %d); stopped, the last good checkpoint is %s",
+		what, v, l.st.step+1, l.st.epoch+1, batch, last)
+}
+
+func (l *loop[T]) newPerm(nb int) []int {
+	if l.Task.Shuffle() {
+		return l.g.RNG.Perm(nb)
+	}
+	p := make([]int, nb)
+	for i := range p {
+		p[i] = i
+	}
+	return p
+}
+
+func (l *loop[T]) progressBar(nb int) *progressbar.ProgressBar {
+	if !l.ShowProgress || l.Progress == nil {
+		return nil
+	}
+	bar := progressbar.NewOptions(nb,
+		progressbar.OptionSetWriter(l.Progress),
+		progressbar.OptionSetDescription(fmt.Sprintf("epoch %d", l.st.epoch+1)),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("batch"),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionSetWidth(30))
+	bar.Set(l.st.cursor)
+	return bar
+}
+
+// evaluate runs the validation split, updates the best model and the early-stopping count.
+func (l *loop[T]) evaluate() error {
+	m, err := l.Task.Evaluate("valid")
+	if err != nil {
+		return err
+	}
+	l.lastValid = m
+	if err := l.log.write(Event{Event: "eval", Split: "valid", Step: l.st.step, Epoch: l.epochFraction(),
+		Metrics: m, LR: l.opt.LR(), TrainSeconds: l.st.hist.TrainSeconds, Wall: l.wall(), Time: time.Now()}); err != nil {
+		return err
+	}
+	name, higher := l.Task.Selection()
+	v, ok := m[name]
+	if !ok {
+		return fmt.Errorf("train: the task's evaluation has no %q metric", name)
+	}
+	h := &l.st.hist
+	better := !h.HasBest || (higher && v > h.BestMetric) || (!higher && v < h.BestMetric)
+	if better {
+		h.HasBest, h.BestMetric, h.BestEpoch, h.BestStep, h.BadEvals = true, v, l.st.epoch, l.st.step, 0
+		if err := l.writeCheckpoint(BestCheckpoint(l.Dir)); err != nil {
+			return err
+		}
+	} else {
+		h.BadEvals++
+		if l.Cfg.Patience > 0 && h.BadEvals >= l.Cfg.Patience {
+			h.Stopped = fmt.Sprintf("early stop: no better valid %s in %d evaluations", name, h.BadEvals)
+		}
+	}
+	return nil
+}
+
+func (l *loop[T]) endEpoch(hasValid bool) error {
+	var valid Metrics
+	if hasValid {
+		if err := l.evaluate(); err != nil {
+			return err
+		}
+		valid = l.lastValid
+	}
+	secs := l.st.hist.EpochSeconds[len(l.st.hist.EpochSeconds)-1]
+	line := fmt.Sprintf("epoch %3d  step %7d  lr %.3g  %6.1fs", l.st.epoch, l.st.step, l.opt.LR(), secs)
+	if valid != nil {
+		name, _ := l.Task.Selection()
+		line += fmt.Sprintf("  valid %s %.4f  (best %.4f @ epoch %d)", name, valid[name], l.st.hist.BestMetric, l.st.hist.BestEpoch)
+	}
+	fmt.Fprintln(l.Out, line)
+	if err := l.log.write(Event{Event: "epoch", Step: l.st.step, Epoch: float64(l.st.epoch), LR: l.opt.LR(),
+		TrainSeconds: l.st.hist.TrainSeconds, Wall: l.wall(), Time: time.Now()}); err != nil {
+		return err
+	}
+	if l.st.epoch >= l.Cfg.LRDecayStart && l.Cfg.LRDecay != 1 {
+		l.st.lr *= l.Cfg.LRDecay
+		l.opt.SetLR(l.st.lr)
+	}
+	return l.checkpoint()
+}
+
+// checkpoint writes a step checkpoint and prunes old ones.
+func (l *loop[T]) checkpoint() error {
+	if err := l.writeCheckpoint(filepath.Join(l.Dir, stepCheckpointName(l.st.step))); err != nil {
+		return err
+	}
+	return prune(l.Dir, l.Cfg.KeepLast)
+}
+
+func (l *loop[T]) writeCheckpoint(path string) error {
+	rng, err := l.pcg.MarshalBinary()
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	h := l.st.hist
+	h.WallSeconds = l.wall()
+	ck := &Checkpoint{Experiment: l.Experiment, Config: l.ConfigTOML, Epoch: l.st.epoch, Step: l.st.step,
+		Cursor: l.st.cursor, Perm: l.st.perm, RNG: rng, LR: l.st.lr, Optim: l.opt.State(),
+		Params: captureParams(l.ps), History: h, MetricsOffset: l.log.offset()}
+	if sf, ok := l.Task.(Stateful); ok {
+		if ck.TaskState, err = sf.SaveState(); err != nil {
+			return err
+		}
+	}
+	return WriteCheckpoint(path, ck)
+}
+
+// finish evaluates the best model (or the last, without a validation split) on the test split
+// and writes summary.json.
+func (l *loop[T]) finish() (*Summary, error) {
+	h := l.st.hist
+	name, _ := l.Task.Selection()
+	s := &Summary{Experiment: l.Experiment, RunDir: l.Dir, Device: l.Dev.Name(), Params: l.ps.Count(),
+		Epochs: l.st.epoch, Steps: l.st.step, Selection: name, BestEpoch: h.BestEpoch, BestStep: h.BestStep,
+		TrainSeconds: h.TrainSeconds, Stopped: h.Stopped}
+	if len(h.EpochSeconds) > 0 {
+		s.SecondsPerEpoch = median(h.EpochSeconds)
+	}
+	if h.TrainSeconds > 0 {
+		s.ItemsPerSecond = float64(h.Items) / h.TrainSeconds
+	}
+	if h.HasBest {
+		best, err := ReadCheckpoint(BestCheckpoint(l.Dir))
+		if err != nil {
+			return nil, err
+		}
+		if err := restoreParams(l.ps, best.Params); err != nil {
+			return nil, err
+		}
+		if s.Valid, err = l.Task.Evaluate("valid"); err != nil {
+			return nil, err
+		}
+	} else {
+		s.BestEpoch, s.BestStep = l.st.epoch, l.st.step
+	}
+	if slices.Contains(l.Task.Splits(), "test") {
+		var err error
+		if s.Test, err = l.Task.Evaluate("test"); err != nil {
+			return nil, err
+		}
+		if err := l.log.write(Event{Event: "eval", Split: "test", Step: s.BestStep, Epoch: float64(s.BestEpoch),
+			Metrics: s.Test, TrainSeconds: h.TrainSeconds, Wall: l.wall(), Time: time.Now()}); err != nil {
+			return nil, err
+		}
+	}
+	if err := l.log.write(Event{Event: "end", Step: l.st.step, Epoch: float64(l.st.epoch),
+		TrainSeconds: h.TrainSeconds, Wall: l.wall(), Time: time.Now()}); err != nil {
+		return nil, err
+	}
+	if err := WriteSummary(l.Dir, s); err != nil {
+		return nil, err
+	}
+	line := fmt.Sprintf("done: %d epochs, %d steps, %.1fs training (%.2fs/epoch)", s.Epochs, s.Steps, s.TrainSeconds, s.SecondsPerEpoch)
+	if s.Valid != nil {
+		line += fmt.Sprintf("; best valid %s %.4f at epoch %d", name, s.Valid[name], s.BestEpoch)
+	}
+	if s.Test != nil {
+		line += fmt.Sprintf("; test %s %.4f", name, s.Test[name])
+	}
+	if s.Stopped != "" {
+		line += " (" + s.Stopped + ")"
+	}
+	fmt.Fprintln(l.Out, line)
+	return s, nil
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
