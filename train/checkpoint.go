@@ -202,7 +202,9 @@ const (
 	ckptSuffix = ".ckpt"
 )
 
-func stepCheckpointName(step int) string { return fmt.Sprintf("%s%09d%s", stepPrefix, step, ckptSuffix) }
+func stepCheckpointName(step int) string {
+	return fmt.Sprintf("%s%09d%s", stepPrefix, step, ckptSuffix)
+}
 
 // stepCheckpoints lists the step checkpoints of dir, oldest first.
 func stepCheckpoints(dir string) ([]string, error) {

@@ -29,8 +29,11 @@ type Run[T kernels.Float] struct {
 	ConfigTOML string // the resolved experiment, saved in config.toml and in checkpoints
 	Cfg        Config
 	Seed       uint64
-	Task       Task[T]
-	Dev        kernels.Device[T]
+	// Labels describe the run for comparisons (task, dataset, model, fold, ...); they are
+	// copied into summary.json.
+	Labels map[string]string
+	Task   Task[T]
+	Dev    kernels.Device[T]
 	// Out gets one line per epoch and the final result; Progress gets the progress bar when
 	// ShowProgress (set it when stderr is a terminal).
 	Out          io.Writer
@@ -372,7 +375,7 @@ func (l *loop[T]) writeCheckpoint(path string) error {
 func (l *loop[T]) finish() (*Summary, error) {
 	h := l.st.hist
 	name, _ := l.Task.Selection()
-	s := &Summary{Experiment: l.Experiment, RunDir: l.Dir, Device: l.Dev.Name(), Params: l.ps.Count(),
+	s := &Summary{Experiment: l.Experiment, Labels: l.Labels, Seed: l.Seed, RunDir: l.Dir, Device: l.Dev.Name(), Params: l.ps.Count(),
 		Epochs: l.st.epoch, Steps: l.st.step, Selection: name, BestEpoch: h.BestEpoch, BestStep: h.BestStep,
 		TrainSeconds: h.TrainSeconds, Stopped: h.Stopped}
 	if len(h.EpochSeconds) > 0 {

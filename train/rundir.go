@@ -124,12 +124,14 @@ func ReadEvents(dir string) ([]Event, error) {
 
 // Summary is summary.json: the result of a finished (or stopped) run.
 type Summary struct {
-	Experiment string `json:"experiment"`
-	RunDir     string `json:"run_dir"`
-	Device     string `json:"device"`
-	Params     int    `json:"params"`
-	Epochs     int    `json:"epochs"`
-	Steps      int    `json:"steps"`
+	Experiment string            `json:"experiment"`
+	Labels     map[string]string `json:"labels,omitempty"`
+	Seed       uint64            `json:"seed"`
+	RunDir     string            `json:"run_dir"`
+	Device     string            `json:"device"`
+	Params     int               `json:"params"`
+	Epochs     int               `json:"epochs"`
+	Steps      int               `json:"steps"`
 	// Selection is the validation metric that picked the best model.
 	Selection string  `json:"selection"`
 	BestEpoch int     `json:"best_epoch"`
