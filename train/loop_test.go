@@ -44,8 +44,12 @@ func newMLPTask(seed uint64) *mlpTask {
 	for i := range centers {
 		centers[i] = rng.NormFloat64() * 1.5
 	}
-	for split, n := range map[string]int{"train": 96, "valid": 40, "test": 40} {
-		for i := 0; i < n; i++ {
+	for _, sp := range []struct {
+		name string
+		n    int
+	}{{"train", 96}, {"valid", 40}, {"test", 40}} {
+		split := sp.name
+		for i := 0; i < sp.n; i++ {
 			c := rng.IntN(mlpClasses)
 			for j := 0; j < mlpIn; j++ {
 				t.x[split] = append(t.x[split], centers[c*mlpIn+j]+rng.NormFloat64())
