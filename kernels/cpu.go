@@ -23,6 +23,18 @@ type CPU[T Float] struct {
 	sruFwd sruForwardTask[T]
 	sruBwd sruBackwardTask[T]
 
+	// elementwise and nn kernels (cpu_elementwise.go, cpu_nn.go)
+	ew      ewTask[T]
+	ew2d    ew2DTask[T]
+	red     reduceTask[T]
+	ln      layerNormTask[T]
+	lnParam layerNormParamTask[T]
+	lsm     logSoftmaxTask[T]
+	ce      crossEntropyTask[T]
+	gather  gatherTask[T]
+	ot      overTimeTask[T]
+	opt     optimTask[T]
+
 	lstmFwd lstmForwardTask[T]
 	lstmBwd lstmBackwardTask[T]
 }

@@ -49,7 +49,8 @@ type NNKernels[T Float] interface {
 	// LayerNorm over the last axis of a [rows, cols] matrix: y = (x−μ)·rstd·gamma + beta;
 	// mean and rstd ([rows]) are saved for the backward. gamma/beta may be nil (no affine).
 	LayerNorm(rows, cols int, y, x, gamma, beta, mean, rstd Buf[T], eps T)
-	// LayerNormBackward accumulates dx, dgamma, dbeta (dgamma/dbeta nil when no affine).
+	// LayerNormBackward accumulates dx, dgamma, dbeta; each may be nil (not wanted; dgamma
+	// needs gamma).
 	LayerNormBackward(rows, cols int, dx, dgamma, dbeta, dy, x, gamma, mean, rstd Buf[T])
 
 	// LogSoftmax over the last axis of [rows, cols]; backward accumulates dx from y and dy.
@@ -65,16 +66,19 @@ type NNKernels[T Float] interface {
 	SoftmaxCrossEntropyBackward(rows, cols int, dlogits, logProbs Buf[T], targets Ints,
 		weights Buf[T], ignoreIndex int32, scale T)
 
-	// Gather: dst[r, :] = table[ids[r], :] for rows = len(ids), width cols.
+	// Gather: dst[r, :] = table[ids[r], :] for rows = len(ids), width cols. A negative id is
+	// padding: its row of dst is zeros.
 	Gather(cols int, dst, table Buf[T], ids Ints)
-	// ScatterAdd: table[ids[r], :] += src[r, :].
+	// ScatterAdd: table[ids[r], :] += src[r, :]; ids may repeat, and negative (padding) ids
+	// are skipped.
 	ScatterAdd(cols int, table, src Buf[T], ids Ints)
 
 	// MaxOverTime: y[b, d] = max over non-padded t of x[t, b, d]; argmax saves t (−1 when the
-	// whole sequence is padding, and then y = 0). pad [L, B] (1 = padding) may be nil.
+	// whole sequence is padding, and then y = 0; on ties, the first t). pad [L, B] (1 =
+	// padding) may be nil.
 	MaxOverTime(L, B, D int, y Buf[T], argmax Ints, x, pad Buf[T])
 	MaxOverTimeBackward(L, B, D int, dx, dy Buf[T], argmax Ints)
-	// MeanOverTime: y[b, d] = mean over non-padded t of x[t, b, d].
+	// MeanOverTime: y[b, d] = mean over non-padded t of x[t, b, d] (0 for padding only).
 	MeanOverTime(L, B, D int, y, x, pad Buf[T])
 	MeanOverTimeBackward(L, B, D int, dx, dy, pad Buf[T])
 

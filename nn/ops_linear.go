@@ -22,7 +22,7 @@ func (g *Graph[T]) MatMul(a, b *Tensor[T], transA, transB bool) *Tensor[T] {
 	}
 	shape := []int{m, n}
 	if !transA && len(a.Shape) > 2 { // keep the leading axes: [L, B, k]·[k, n] is [L, B, n]
-		shape = append(append(g.shapeBuf[:0], a.Shape[:len(a.Shape)-1]...), n)
+		shape = g.withLast(a.Shape, n)
 	}
 	out := g.Result(shape, a, b)
 	g.Dev.Gemm(transA, transB, m, n, k, 1, a.Data, a.Cols(), b.Data, b.Cols(), 0, out.Data, n)
@@ -106,7 +106,8 @@ func (g *Graph[T]) Reshape(t *Tensor[T], shape ...int) *Tensor[T] {
 		n *= s
 	}
 	if n != t.Len() {
-		panic(fmt.Sprintf("nn: Reshape %v to %v", t.Shape, shape))
+		// a copy: formatting shape itself would move every caller's variadic slice to the heap
+		panic(fmt.Sprintf("nn: Reshape %v to %v", t.Shape, append([]int(nil), shape...)))
 	}
 	v := g.arena.tensor()
 	v.Shape = append(v.Shape[:0], shape...)
@@ -126,15 +127,4 @@ func (g *Graph[T]) Linear(x, w, b *Tensor[T]) *Tensor[T] {
 		y = g.AddBias(y, b)
 	}
 	return y
-}
-
-// opPools holds the reusable records of every built-in op kind.
-type opPools[T kernels.Float] struct {
-	matmul  pool[matmulOp[T]]
-	addBias pool[addBiasOp[T]]
-}
-
-func (p *opPools[T]) reset() {
-	p.matmul.reset()
-	p.addBias.reset()
 }

@@ -1,0 +1,598 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+)
+
+// The fused nn kernels on the CPU. Row-wise kernels (layer norm, log-softmax, cross entropy,
+// gather) split rows between workers; the reductions over rows (gamma/beta gradients,
+// scatter-add, whose ids may repeat) split columns instead, so no two workers write one element
+// and no result depends on the number of workers. Indices (targets, ids) are checked on the
+// calling goroutine before any worker starts, so a bad index panics where it can be recovered.
+
+// rowGrain is the least number of rows of width cols worth sending to another worker.
+func rowGrain(cols int) int { return max(1, ewGrain/max(cols, 1)) }
+
+type layerNormTask[T Float] struct {
+	backward              bool
+	cols                  int
+	y, x, gamma, beta     []T
+	mean, rstd            []T
+	dx, dgamma, dbeta, dy []T
+	eps                   T
+}
+
+func (t *layerNormTask[T]) Run(lo, hi int) {
+	if t.backward {
+		t.backwardRows(lo, hi)
+		return
+	}
+	cols := t.cols
+	n := T(cols)
+	for r := lo; r < hi; r++ {
+		x, y := t.x[r*cols:(r+1)*cols], t.y[r*cols:(r+1)*cols]
+		var s T
+		for _, v := range x {
+			s += v
+		}
+		mu := s / n
+		var ss T
+		for _, v := range x {
+			ss += (v - mu) * (v - mu)
+		}
+		rs := T(1 / math.Sqrt(float64(ss/n+t.eps)))
+		t.mean[r], t.rstd[r] = mu, rs
+		switch {
+		case t.gamma != nil && t.beta != nil:
+			g, b := t.gamma[:cols], t.beta[:cols]
+			for c, v := range x {
+				y[c] = (v-mu)*rs*g[c] + b[c]
+			}
+		case t.gamma != nil:
+			g := t.gamma[:cols]
+			for c, v := range x {
+				y[c] = (v - mu) * rs * g[c]
+			}
+		default:
+			for c, v := range x {
+				y[c] = (v - mu) * rs
+			}
+			if t.beta != nil {
+				for c, v := range t.beta[:cols] {
+					y[c] += v
+				}
+			}
+		}
+	}
+}
+
+// backwardRows: with x̂ = (x−μ)·rstd and ĝ = dy·gamma, dx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)).
+func (t *layerNormTask[T]) backwardRows(lo, hi int) {
+	cols := t.cols
+	n := T(cols)
+	for r := lo; r < hi; r++ {
+		x, dy, dx := t.x[r*cols:(r+1)*cols], t.dy[r*cols:(r+1)*cols], t.dx[r*cols:(r+1)*cols]
+		mu, rs := t.mean[r], t.rstd[r]
+		var sg, sgx T
+		for c, v := range x {
+			g := dy[c]
+			if t.gamma != nil {
+				g *= t.gamma[c]
+			}
+			sg += g
+			sgx += g * (v - mu) * rs
+		}
+		a, b := sg/n, sgx/n
+		for c, v := range x {
+			g := dy[c]
+			if t.gamma != nil {
+				g *= t.gamma[c]
+			}
+			dx[c] += rs * (g - a - (v-mu)*rs*b)
+		}
+	}
+}
+
+// layerNormParamTask accumulates dgamma and dbeta over columns [lo, hi).
+type layerNormParamTask[T Float] struct{ ln *layerNormTask[T] }
+
+func (p *layerNormParamTask[T]) Run(lo, hi int) {
+	t := p.ln
+	cols := t.cols
+	rows := len(t.mean)
+	for r := 0; r < rows; r++ {
+		x, dy := t.x[r*cols+lo:r*cols+hi], t.dy[r*cols+lo:r*cols+hi]
+		mu, rs := t.mean[r], t.rstd[r]
+		if t.dgamma != nil {
+			dg := t.dgamma[lo:hi]
+			for c, v := range x {
+				dg[c] += dy[c] * (v - mu) * rs
+			}
+		}
+		if t.dbeta != nil {
+			db := t.dbeta[lo:hi]
+			for c, v := range dy {
+				db[c] += v
+			}
+		}
+	}
+}
+
+func (d *CPU[T]) LayerNorm(rows, cols int, y, x, gamma, beta, mean, rstd Buf[T], eps T) {
+	mustLen("LayerNorm x", x, rows*cols)
+	mustLen("LayerNorm y", y, rows*cols)
+	mustLenOpt("LayerNorm gamma", gamma, cols)
+	mustLenOpt("LayerNorm beta", beta, cols)
+	mustLen("LayerNorm mean", mean, rows)
+	mustLen("LayerNorm rstd", rstd, rows)
+	if cols == 0 {
+		return
+	}
+	d.ln = layerNormTask[T]{cols: cols, y: y.Host(), x: x.Host(), gamma: gamma.Host(),
+		beta: beta.Host(), mean: mean.Host(), rstd: rstd.Host(), eps: eps}
+	d.pool.Run(&d.ln, rows, rowGrain(cols))
+	d.ln = layerNormTask[T]{}
+}
+
+func (d *CPU[T]) LayerNormBackward(rows, cols int, dx, dgamma, dbeta, dy, x, gamma, mean, rstd Buf[T]) {
+	mustLen("LayerNormBackward x", x, rows*cols)
+	mustLen("LayerNormBackward dy", dy, rows*cols)
+	mustLenOpt("LayerNormBackward dx", dx, rows*cols)
+	mustLenOpt("LayerNormBackward gamma", gamma, cols)
+	mustLenOpt("LayerNormBackward dgamma", dgamma, cols)
+	mustLenOpt("LayerNormBackward dbeta", dbeta, cols)
+	mustLen("LayerNormBackward mean", mean, rows)
+	mustLen("LayerNormBackward rstd", rstd, rows)
+	if !dgamma.IsNil() && gamma.IsNil() {
+		panic("kernels: LayerNormBackward: dgamma without gamma")
+	}
+	if cols == 0 {
+		return
+	}
+	d.ln = layerNormTask[T]{backward: true, cols: cols, x: x.Host(), gamma: gamma.Host(),
+		mean: mean.Host(), rstd: rstd.Host(), dx: dx.Host(), dgamma: dgamma.Host(),
+		dbeta: dbeta.Host(), dy: dy.Host()}
+	if !dx.IsNil() {
+		d.pool.Run(&d.ln, rows, rowGrain(cols))
+	}
+	if !dgamma.IsNil() || !dbeta.IsNil() {
+		d.lnParam.ln = &d.ln
+		d.pool.Run(&d.lnParam, cols, max(1, ewGrain/max(rows, 1)))
+		d.lnParam.ln = nil
+	}
+	d.ln = layerNormTask[T]{}
+}
+
+// logSoftmaxRow writes y = x − max − log Σ exp(x − max), the max keeping exp from overflowing.
+func logSoftmaxRow[T Float](y, x []T) {
+	m := x[0]
+	for _, v := range x[1:] {
+		m = max(m, v)
+	}
+	var s T
+	for _, v := range x {
+		s += expT(v - m)
+	}
+	lse := m + T(math.Log(float64(s)))
+	for c, v := range x {
+		y[c] = v - lse
+	}
+}
+
+type logSoftmaxTask[T Float] struct {
+	backward bool
+	cols     int
+	y, x     []T
+	dx, dy   []T
+}
+
+func (t *logSoftmaxTask[T]) Run(lo, hi int) {
+	cols := t.cols
+	for r := lo; r < hi; r++ {
+		y := t.y[r*cols : (r+1)*cols]
+		if !t.backward {
+			logSoftmaxRow(y, t.x[r*cols:(r+1)*cols])
+			continue
+		}
+		// dx = dy − softmax·Σdy
+		dy, dx := t.dy[r*cols:(r+1)*cols], t.dx[r*cols:(r+1)*cols]
+		var s T
+		for _, v := range dy {
+			s += v
+		}
+		for c, v := range y {
+			dx[c] += dy[c] - expT(v)*s
+		}
+	}
+}
+
+func (d *CPU[T]) LogSoftmax(rows, cols int, y, x Buf[T]) {
+	mustLen("LogSoftmax x", x, rows*cols)
+	mustLen("LogSoftmax y", y, rows*cols)
+	if cols == 0 {
+		return
+	}
+	d.lsm = logSoftmaxTask[T]{cols: cols, y: y.Host(), x: x.Host()}
+	d.pool.Run(&d.lsm, rows, rowGrain(cols))
+	d.lsm = logSoftmaxTask[T]{}
+}
+
+func (d *CPU[T]) LogSoftmaxBackward(rows, cols int, dx, y, dy Buf[T]) {
+	mustLen("LogSoftmaxBackward y", y, rows*cols)
+	mustLen("LogSoftmaxBackward dy", dy, rows*cols)
+	mustLen("LogSoftmaxBackward dx", dx, rows*cols)
+	if cols == 0 {
+		return
+	}
+	d.lsm = logSoftmaxTask[T]{backward: true, cols: cols, y: y.Host(), dx: dx.Host(), dy: dy.Host()}
+	d.pool.Run(&d.lsm, rows, rowGrain(cols))
+	d.lsm = logSoftmaxTask[T]{}
+}
+
+type crossEntropyTask[T Float] struct {
+	backward        bool
+	cols            int
+	ignore          int32
+	lp, loss, logit []T
+	dlogit, w       []T
+	targets         []int32
+	scale           T
+}
+
+func (t *crossEntropyTask[T]) Run(lo, hi int) {
+	cols := t.cols
+	for r := lo; r < hi; r++ {
+		lp := t.lp[r*cols : (r+1)*cols]
+		tg := t.targets[r]
+		if !t.backward {
+			logSoftmaxRow(lp, t.logit[r*cols:(r+1)*cols])
+			if tg == t.ignore {
+				t.loss[r] = 0
+				continue
+			}
+			w := T(1)
+			if t.w != nil {
+				w = t.w[tg]
+			}
+			t.loss[r] = -w * lp[tg]
+			continue
+		}
+		if tg == t.ignore {
+			continue
+		}
+		k := t.scale
+		if t.w != nil {
+			k *= t.w[tg]
+		}
+		dl := t.dlogit[r*cols : (r+1)*cols]
+		for c, v := range lp {
+			dl[c] += k * expT(v)
+		}
+		dl[tg] -= k
+	}
+}
+
+// checkTargets panics on a target outside [0, cols) that is not ignoreIndex, and returns
+// Σ w[t] over the other rows.
+func checkTargets[T Float](cols int, targets []int32, w []T, ignore int32) float64 {
+	var ws float64
+	for r, tg := range targets {
+		if tg == ignore {
+			continue
+		}
+		if tg < 0 || int(tg) >= cols {
+			panic(fmt.Sprintf("kernels: cross-entropy target %d of row %d outside [0, %d)", tg, r, cols))
+		}
+		if w != nil {
+			ws += float64(w[tg])
+		} else {
+			ws++
+		}
+	}
+	return ws
+}
+
+func (d *CPU[T]) SoftmaxCrossEntropy(rows, cols int, logProbs, loss, logits Buf[T], targets Ints,
+	weights Buf[T], ignoreIndex int32) (sum, weightSum float64) {
+	mustLen("SoftmaxCrossEntropy logits", logits, rows*cols)
+	mustLen("SoftmaxCrossEntropy logProbs", logProbs, rows*cols)
+	mustLen("SoftmaxCrossEntropy loss", loss, rows)
+	mustLenOpt("SoftmaxCrossEntropy weights", weights, cols)
+	if targets.Len() != rows {
+		panic(fmt.Sprintf("kernels: SoftmaxCrossEntropy: %d targets for %d rows", targets.Len(), rows))
+	}
+	if cols == 0 {
+		return 0, 0
+	}
+	weightSum = checkTargets(cols, targets.Host(), weights.Host(), ignoreIndex)
+	d.ce = crossEntropyTask[T]{cols: cols, ignore: ignoreIndex, lp: logProbs.Host(),
+		loss: loss.Host(), logit: logits.Host(), w: weights.Host(), targets: targets.Host()}
+	d.pool.Run(&d.ce, rows, rowGrain(cols))
+	d.ce = crossEntropyTask[T]{}
+	for _, v := range loss.Host() {
+		sum += float64(v)
+	}
+	return sum, weightSum
+}
+
+func (d *CPU[T]) SoftmaxCrossEntropyBackward(rows, cols int, dlogits, logProbs Buf[T], targets Ints,
+	weights Buf[T], ignoreIndex int32, scale T) {
+	mustLen("SoftmaxCrossEntropyBackward logProbs", logProbs, rows*cols)
+	mustLen("SoftmaxCrossEntropyBackward dlogits", dlogits, rows*cols)
+	mustLenOpt("SoftmaxCrossEntropyBackward weights", weights, cols)
+	if targets.Len() != rows {
+		panic(fmt.Sprintf("kernels: SoftmaxCrossEntropyBackward: %d targets for %d rows", targets.Len(), rows))
+	}
+	if cols == 0 {
+		return
+	}
+	checkTargets(cols, targets.Host(), weights.Host(), ignoreIndex)
+	d.ce = crossEntropyTask[T]{backward: true, cols: cols, ignore: ignoreIndex, lp: logProbs.Host(),
+		dlogit: dlogits.Host(), w: weights.Host(), targets: targets.Host(), scale: scale}
+	d.pool.Run(&d.ce, rows, rowGrain(cols))
+	d.ce = crossEntropyTask[T]{}
+}
+
+// gatherTask copies table rows to dst rows [lo, hi) (Gather), or adds src rows into table
+// columns [lo, hi) (ScatterAdd: split by columns because ids may repeat).
+type gatherTask[T Float] struct {
+	scatter    bool
+	cols       int
+	dst, table []T
+	ids        []int32
+}
+
+func (t *gatherTask[T]) Run(lo, hi int) {
+	cols := t.cols
+	if !t.scatter {
+		for r := lo; r < hi; r++ {
+			d := t.dst[r*cols : (r+1)*cols]
+			if id := int(t.ids[r]); id >= 0 {
+				copy(d, t.table[id*cols:(id+1)*cols])
+			} else {
+				clear(d)
+			}
+		}
+		return
+	}
+	for r, id := range t.ids {
+		if id < 0 {
+			continue
+		}
+		d, s := t.table[int(id)*cols+lo:int(id)*cols+hi], t.dst[r*cols+lo:r*cols+hi]
+		for c, v := range s {
+			d[c] += v
+		}
+	}
+}
+
+func checkIDs[T Float](what string, cols int, rowsBuf Buf[T], table Buf[T], ids Ints) {
+	if cols <= 0 || table.Len()%cols != 0 {
+		panic(fmt.Sprintf("kernels: %s: table of %d elements with rows of %d", what, table.Len(), cols))
+	}
+	if rowsBuf.Len() != ids.Len()*cols {
+		panic(fmt.Sprintf("kernels: %s: %d ids of rows of %d for %d elements", what, ids.Len(), cols, rowsBuf.Len()))
+	}
+	n := table.Len() / cols
+	for r, id := range ids.Host() {
+		if int(id) >= n {
+			panic(fmt.Sprintf("kernels: %s: id %d of row %d outside a table of %d rows", what, id, r, n))
+		}
+	}
+}
+
+func (d *CPU[T]) Gather(cols int, dst, table Buf[T], ids Ints) {
+	checkIDs("Gather", cols, dst, table, ids)
+	d.gather = gatherTask[T]{cols: cols, dst: dst.Host(), table: table.Host(), ids: ids.Host()}
+	d.pool.Run(&d.gather, ids.Len(), rowGrain(cols))
+	d.gather = gatherTask[T]{}
+}
+
+func (d *CPU[T]) ScatterAdd(cols int, table, src Buf[T], ids Ints) {
+	checkIDs("ScatterAdd", cols, src, table, ids)
+	d.gather = gatherTask[T]{scatter: true, cols: cols, dst: src.Host(), table: table.Host(), ids: ids.Host()}
+	d.pool.Run(&d.gather, cols, max(1, ewGrain/max(ids.Len(), 1)))
+	d.gather = gatherTask[T]{}
+}
+
+// overTimeTask pools [L, B, D] over time for batch rows [lo, hi).
+type overTimeTask[T Float] struct {
+	kind    ewKind // ewFill: max, ewAxpy: max backward, ewAdd: mean, ewMul: mean backward
+	L, B, D int
+	y, x    []T // y/x forward; dy/dx backward
+	pad     []T
+	argmax  []int32
+}
+
+func (t *overTimeTask[T]) padded(s, b int) bool { return t.pad != nil && t.pad[s*t.B+b] != 0 }
+
+func (t *overTimeTask[T]) Run(lo, hi int) {
+	L, B, D := t.L, t.B, t.D
+	for b := lo; b < hi; b++ {
+		y := t.y[b*D : (b+1)*D]
+		switch t.kind {
+		case ewFill:
+			am := t.argmax[b*D : (b+1)*D]
+			found := false
+			for s := 0; s < L; s++ {
+				if t.padded(s, b) {
+					continue
+				}
+				x := t.x[(s*B+b)*D : (s*B+b+1)*D]
+				if !found {
+					copy(y, x)
+					for i := range am {
+						am[i] = int32(s)
+					}
+					found = true
+					continue
+				}
+				for i, v := range x {
+					if v > y[i] {
+						y[i], am[i] = v, int32(s)
+					}
+				}
+			}
+			if !found {
+				clear(y)
+				for i := range am {
+					am[i] = -1
+				}
+			}
+		case ewAxpy:
+			for i, s := range t.argmax[b*D : (b+1)*D] {
+				if s >= 0 {
+					t.x[(int(s)*B+b)*D+i] += y[i]
+				}
+			}
+		case ewAdd:
+			clear(y)
+			n := 0
+			for s := 0; s < L; s++ {
+				if t.padded(s, b) {
+					continue
+				}
+				n++
+				for i, v := range t.x[(s*B+b)*D : (s*B+b+1)*D] {
+					y[i] += v
+				}
+			}
+			if n > 0 {
+				inv := 1 / T(n)
+				for i := range y {
+					y[i] *= inv
+				}
+			}
+		case ewMul:
+			n := 0
+			for s := 0; s < L; s++ {
+				if !t.padded(s, b) {
+					n++
+				}
+			}
+			if n == 0 {
+				continue
+			}
+			inv := 1 / T(n)
+			for s := 0; s < L; s++ {
+				if t.padded(s, b) {
+					continue
+				}
+				dx := t.x[(s*B+b)*D : (s*B+b+1)*D]
+				for i, v := range y {
+					dx[i] += v * inv
+				}
+			}
+		}
+	}
+}
+
+func (d *CPU[T]) overTime(what string, kind ewKind, L, B, D int, y, x, pad Buf[T], argmax Ints) {
+	// the names are formatted only on failure: concatenating them would allocate every call
+	if x.Len() != L*B*D || y.Len() != B*D || (!pad.IsNil() && pad.Len() != L*B) {
+		panic(fmt.Sprintf("kernels: %s of [%d, %d, %d] with buffers of lengths %d (x), %d (y), %d (pad)",
+			what, L, B, D, x.Len(), y.Len(), pad.Len()))
+	}
+	if kind == ewFill || kind == ewAxpy {
+		if argmax.Len() != B*D {
+			panic(fmt.Sprintf("kernels: %s argmax has length %d, want %d", what, argmax.Len(), B*D))
+		}
+	}
+	d.ot = overTimeTask[T]{kind: kind, L: L, B: B, D: D, y: y.Host(), x: x.Host(), pad: pad.Host(),
+		argmax: argmax.Host()}
+	d.pool.Run(&d.ot, B, rowGrain(L*D))
+	d.ot = overTimeTask[T]{}
+}
+
+func (d *CPU[T]) MaxOverTime(L, B, D int, y Buf[T], argmax Ints, x, pad Buf[T]) {
+	d.overTime("MaxOverTime", ewFill, L, B, D, y, x, pad, argmax)
+}
+
+func (d *CPU[T]) MaxOverTimeBackward(L, B, D int, dx, dy Buf[T], argmax Ints) {
+	d.overTime("MaxOverTimeBackward", ewAxpy, L, B, D, dy, dx, Buf[T]{}, argmax)
+}
+
+func (d *CPU[T]) MeanOverTime(L, B, D int, y, x, pad Buf[T]) {
+	d.overTime("MeanOverTime", ewAdd, L, B, D, y, x, pad, Ints{})
+}
+
+func (d *CPU[T]) MeanOverTimeBackward(L, B, D int, dx, dy, pad Buf[T]) {
+	d.overTime("MeanOverTimeBackward", ewMul, L, B, D, dy, dx, pad, Ints{})
+}
+
+// optimTask applies SGD or Adam to elements [lo, hi).
+type optimTask[T Float] struct {
+	adam                     bool
+	p, g, m, v               []T
+	lr, mom, wd              T
+	nesterov                 bool
+	beta1, beta2, eps, bc2rt T
+}
+
+func (t *optimTask[T]) Run(lo, hi int) {
+	p, g := t.p[lo:hi], t.g[lo:hi]
+	if t.adam {
+		m, v := t.m[lo:hi], t.v[lo:hi]
+		b1, b2 := t.beta1, t.beta2
+		for i, gi := range g {
+			gi += t.wd * p[i]
+			m[i] = b1*m[i] + (1-b1)*gi
+			v[i] = b2*v[i] + (1-b2)*gi*gi
+			den := T(math.Sqrt(float64(v[i])))/t.bc2rt + t.eps
+			p[i] -= t.lr * m[i] / den
+		}
+		return
+	}
+	if t.m == nil {
+		for i, gi := range g {
+			p[i] -= t.lr * (gi + t.wd*p[i])
+		}
+		return
+	}
+	m := t.m[lo:hi]
+	for i, gi := range g {
+		gi += t.wd * p[i]
+		m[i] = t.mom*m[i] + gi
+		if t.nesterov {
+			p[i] -= t.lr * (gi + t.mom*m[i])
+		} else {
+			p[i] -= t.lr * m[i]
+		}
+	}
+}
+
+func (d *CPU[T]) runOptim(n int) {
+	d.opt.p, d.opt.g = d.opt.p[:n], d.opt.g[:n]
+	d.pool.Run(&d.opt, n, ewGrain)
+	d.opt = optimTask[T]{}
+}
+
+func (d *CPU[T]) SGDStep(p, g, mom Buf[T], lr, momentum, weightDecay T, nesterov bool) {
+	sameLen("SGDStep", p, g)
+	if momentum != 0 {
+		sameLen("SGDStep momentum", p, mom)
+	}
+	if nesterov && momentum == 0 {
+		panic("kernels: SGDStep: nesterov without momentum")
+	}
+	d.opt = optimTask[T]{p: p.Host(), g: g.Host(), lr: lr, mom: momentum, wd: weightDecay, nesterov: nesterov}
+	if momentum != 0 {
+		d.opt.m = mom.Host()
+	}
+	d.runOptim(p.Len())
+}
+
+func (d *CPU[T]) AdamStep(p, g, m, v Buf[T], lr, beta1, beta2, eps, weightDecay T, step int) {
+	sameLen("AdamStep", p, g, m, v)
+	if step < 1 {
+		panic(fmt.Sprintf("kernels: AdamStep at step %d (steps count from 1)", step))
+	}
+	// Bias corrections in float64: 1 − β^t loses all precision in float32 for β2 near 1.
+	bc1 := 1 - math.Pow(float64(beta1), float64(step))
+	bc2 := 1 - math.Pow(float64(beta2), float64(step))
+	d.opt = optimTask[T]{adam: true, p: p.Host(), g: g.Host(), m: m.Host(), v: v.Host(),
+		lr: T(float64(lr) / bc1), wd: weightDecay, beta1: beta1, beta2: beta2, eps: eps,
+		bc2rt: T(math.Sqrt(bc2))}
+	d.runOptim(p.Len())
+}
