@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -250,4 +251,15 @@ func prune(dir string, keep int) error {
 		}
 	}
 	return nil
+}
+
+// Evaluate loads a checkpoint's parameters into the task and evaluates a split.
+func Evaluate[T kernels.Float](task Task[T], ck *Checkpoint, split string) (Metrics, error) {
+	if !slices.Contains(task.Splits(), split) {
+		return nil, fmt.Errorf("train: the task has no %q split (it has %v)", split, task.Splits())
+	}
+	if err := restoreParams(task.Params(), ck.Params); err != nil {
+		return nil, err
+	}
+	return task.Evaluate(split)
 }
