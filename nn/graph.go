@@ -107,7 +107,7 @@ func (g *Graph[T]) Zeros(shape ...int) *Tensor[T] {
 func (g *Graph[T]) FromHost(data []T, shape ...int) *Tensor[T] {
 	t := g.New(shape...)
 	if len(data) != t.Len() {
-		panic(fmt.Sprintf("nn: FromHost: %d values for shape %v", len(data), shape))
+		panic(fmt.Sprintf("nn: FromHost: %d values for shape %v", len(data), append([]int(nil), shape...)))
 	}
 	g.Dev.Upload(t.Data, data)
 	return t

@@ -2,7 +2,7 @@ package nn
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 
 	"github.com/gosru/gosru/kernels"
 )
@@ -96,6 +96,6 @@ func (p *Param[T]) Touch(rows []int32) {
 		}
 	}
 	if added {
-		sort.Slice(p.Touched, func(i, j int) bool { return p.Touched[i] < p.Touched[j] })
+		slices.Sort(p.Touched)
 	}
 }
