@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gosru/gosru/experiments"
+	"github.com/gosru/gosru/kernels"
+	"github.com/gosru/gosru/train"
+)
+
+func init() {
+	register(&command{name: "run", summary: "train an experiment file (experiments/*.toml)", run: runRun})
+	register(&command{name: "resume", summary: "continue an interrupted run from its last checkpoint", run: runResume})
+	register(&command{name: "eval", summary: "evaluate a run's best (or latest) checkpoint on a split", run: runEval})
+}
+
+// setFlags collects repeated -set section.key=value overrides.
+type setFlags []string
+
+func (s *setFlags) String() string     { return strings.Join(*s, " ") }
+func (s *setFlags) Set(v string) error { *s = append(*s, v); return nil }
+
+// splitPositional takes the leading positional argument (the experiment file or run
+// directory) so that flags may come before or after it.
+func splitPositional(args []string) (string, []string) {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return args[0], args[1:]
+	}
+	if n := len(args); n > 0 && !strings.HasPrefix(args[n-1], "-") && (n < 2 || !strings.HasPrefix(args[n-2], "-set")) {
+		return args[n-1], args[:n-1]
+	}
+	return "", args
+}
+
+func runRun(e *env, args []string) error {
+	file, rest := splitPositional(args)
+	fs := newFlags(e, "run", "run EXPERIMENT.toml [-set section.key=value]... [-runs-dir DIR]")
+	var sets setFlags
+	fs.Var(&sets, "set", "override a setting, e.g. -set train.epochs=5 (repeatable)")
+	runsDir := fs.String("runs-dir", "", "directory for run directories (default: the experiment's runs_dir)")
+	if err := parseFlags(fs, rest); err != nil {
+		return err
+	}
+	if file == "" {
+		return usagef("run: which experiment file? (e.g. sru run experiments/quickstart.toml)")
+	}
+	exp, err := experiments.Load(file, sets)
+	if err != nil {
+		return err
+	}
+	if *runsDir != "" {
+		exp.RunsDir = *runsDir
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	for _, fold := range exp.Folds() {
+		x := exp
+		if len(exp.Folds()) > 1 {
+			x = exp.WithFold(fold)
+			fmt.Fprintf(e.stdout, "== %s fold %d\n", exp.Name, fold)
+		}
+		dir, err := train.NewRunDir(x.RunsDir, x.Name, time.Now())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "run directory: %s\n", dir)
+		if err := trainExperiment(ctx, e, x, dir, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func runResume(e *env, args []string) error {
+	dir, rest := splitPositional(args)
+	fs := newFlags(e, "resume", "resume RUN_DIR")
+	if err := parseFlags(fs, rest); err != nil {
+		return err
+	}
+	if dir == "" {
+		return usagef("resume: which run directory?")
+	}
+	exp, err := experiments.Load(dir+"/"+train.ConfigFile, nil)
+	if err != nil {
+		return err
+	}
+	path, err := train.LatestCheckpoint(dir)
+	if err != nil {
+		return err
+	}
+	ck, err := train.ReadCheckpoint(path)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "resuming %s from %s (epoch %d, step %d)\n", dir, path, ck.Epoch, ck.Step)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return trainExperiment(ctx, e, exp, dir, ck)
+}
+
+func trainExperiment(ctx context.Context, e *env, exp *experiments.Experiment, dir string, ck *train.Checkpoint) error {
+	if exp.Precision == "float64" {
+		return trainOn[float64](ctx, e, exp, dir, ck)
+	}
+	return trainOn[float32](ctx, e, exp, dir, ck)
+}
+
+func trainOn[T kernels.Float](ctx context.Context, e *env, exp *experiments.Experiment, dir string, ck *train.Checkpoint) error {
+	dev, err := openDevice[T](exp.Device)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "device: %s\n", dev.Name())
+	task, labels, err := experiments.NewTask(exp, dev)
+	if err != nil {
+		return err
+	}
+	text, err := exp.TOML()
+	if err != nil {
+		return err
+	}
+	run := &train.Run[T]{Dir: dir, Experiment: exp.Name, ConfigTOML: text, Cfg: exp.Train, Seed: exp.Seed,
+		Labels: labels, Task: task, Dev: dev, Out: e.stdout, Progress: e.stderr, ShowProgress: e.stderrIsTerminal}
+	_, err = run.Train(ctx, ck)
+	if errors.Is(err, train.ErrInterrupted) {
+		return fmt.Errorf("interrupted; checkpoint written, continue with: sru resume %s", dir)
+	}
+	return err
+}
+
+func runEval(e *env, args []string) error {
+	dir, rest := splitPositional(args)
+	fs := newFlags(e, "eval", "eval RUN_DIR [-split test] [-checkpoint best|latest|FILE]")
+	split := fs.String("split", "test", "split to evaluate: valid or test")
+	which := fs.String("checkpoint", "best", "best, latest, or a checkpoint file")
+	if err := parseFlags(fs, rest); err != nil {
+		return err
+	}
+	if dir == "" {
+		return usagef("eval: which run directory?")
+	}
+	exp, err := experiments.Load(dir+"/"+train.ConfigFile, nil)
+	if err != nil {
+		return err
+	}
+	path := *which
+	switch *which {
+	case "best":
+		path = train.BestCheckpoint(dir)
+		if _, err := os.Stat(path); err != nil {
+			path, err = train.LatestCheckpoint(dir)
+			if err != nil {
+				return err
+			}
+		}
+	case "latest":
+		if path, err = train.LatestCheckpoint(dir); err != nil {
+			return err
+		}
+	}
+	ck, err := train.ReadCheckpoint(path)
+	if err != nil {
+		return err
+	}
+	if exp.Precision == "float64" {
+		return evalOn[float64](e, exp, ck, path, *split)
+	}
+	return evalOn[float32](e, exp, ck, path, *split)
+}
+
+func evalOn[T kernels.Float](e *env, exp *experiments.Experiment, ck *train.Checkpoint, path, split string) error {
+	dev, err := openDevice[T](exp.Device)
+	if err != nil {
+		return err
+	}
+	task, _, err := experiments.NewTask(exp, dev)
+	if err != nil {
+		return err
+	}
+	m, err := train.Evaluate(task, ck, split)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s  %s (epoch %d, step %d)  %s\n", exp.Name, path, ck.Epoch, ck.Step, formatMetrics(m))
+	return nil
+}
+
+func formatMetrics(m train.Metrics) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString("  ")
+		}
+		fmt.Fprintf(&b, "%s %.4f", k, m[k])
+	}
+	return b.String()
+}

@@ -1,0 +1,95 @@
+package experiments
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestLoadEveryExperiment loads every *.toml under experiments/ strictly.
+func TestLoadEveryExperiment(t *testing.T) {
+	n := 0
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || filepath.Ext(path) != ".toml" {
+			return err
+		}
+		n++
+		if _, err := Load(path, nil); err != nil {
+			t.Errorf("%v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Fatal("no experiment files found")
+	}
+}
+
+func TestStrictErrors(t *testing.T) {
+	cases := []struct {
+		name, text string
+		want       []string // substrings of the error
+	}{
+		{"unknown top-level key", "seed = 3\ncolour = \"red\"\n", []string{"bad.toml:2", "unknown key colour"}},
+		{"unknown key in a table", "[train]\nepochs = 3\nlearning_rate = 0.1\n", []string{"bad.toml:3", "train.learning_rate"}},
+		{"unknown table", "[trian]\nepochs = 3\n", []string{"bad.toml:", "trian"}},
+		{"wrong type", "[train]\nepochs = \"many\"\n", []string{"bad.toml:2", "epochs"}},
+		{"bad value", "[train]\noptimizer = \"adagrad\"\n", []string{"bad.toml", "optimizer"}},
+		{"not TOML", "[train\n", []string{"bad.toml:1"}},
+	}
+	for _, c := range cases {
+		_, err := Parse("bad.toml", []byte(c.text), nil)
+		if err == nil {
+			t.Errorf("%s: no error", c.name)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error %q does not mention %q", c.name, err, w)
+			}
+		}
+	}
+}
+
+func TestSetOverrides(t *testing.T) {
+	e, err := Parse("x.toml", []byte("[train]\nepochs = 3\n"), []string{
+		"train.epochs=7", "train.lr=0.5", "seed=42", "precision=float64", "train.optimizer=sgd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Train.Epochs != 7 || e.Train.LR != 0.5 || e.Seed != 42 || e.Precision != "float64" || e.Train.Optimizer != "sgd" {
+		t.Fatalf("overrides not applied: %+v", e)
+	}
+	for _, bad := range []string{"train.epoch=3", "train.epochs=abc", "nokey", "train.lr=-1"} {
+		if _, err := Parse("x.toml", nil, []string{bad}); err == nil || !strings.Contains(err.Error(), "") {
+			t.Errorf("-set %s: no error", bad)
+		}
+	}
+}
+
+// TestResolvedRoundTrip: the resolved TOML written to a run directory loads back to the same
+// experiment (resume depends on it).
+func TestResolvedRoundTrip(t *testing.T) {
+	e, err := Parse("x.toml", []byte("name = \"rt\"\n[train]\nepochs = 4\n"), []string{"train.clip_grad_norm=5"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := e.TOML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "config.toml")
+	os.WriteFile(path, []byte(text), 0o644)
+	back, err := Load(path, nil)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, text)
+	}
+	t2, _ := back.TOML()
+	if t2 != text {
+		t.Fatalf("round trip changed the experiment:\n%s\n---\n%s", text, t2)
+	}
+}
