@@ -1,0 +1,354 @@
+// Package bench reproduces the speed figure of the SRU paper (Lei & Zhang 2017, figure 2): the
+// time of one mini-batch through SRU, LSTM and a word-level convolution, forward and forward +
+// backward, on any kernels.Device, set against what the machine can do at best.
+//
+// Every row carries, beside the model's times, the time of the very GEMMs the model ran (recorded
+// from one step and replayed alone on the same buffers), the machine's measured SGEMM peak and
+// copy bandwidth, and from these how close the model gets: GEMM FLOP/s as a percent of the peak,
+// and for the rest (the recurrence and the elementwise kernels) GB/s as a percent of the copy
+// bandwidth.
+//
+// Shapes: L = time steps, B = batch, D = input and output width of every layer.
+package bench
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"time"
+	"unsafe"
+
+	"github.com/gosru/gosru/kernels"
+	"github.com/gosru/gosru/nn"
+)
+
+// Size is one configuration of the figure. A bidirectional RNN gets D/2 hidden units per
+// direction, so that every model maps [L, B, D] to [L, B, D].
+type Size struct {
+	L, B, D, Layers int
+	Bidirectional   bool
+}
+
+func (s Size) String() string {
+	dir := ""
+	if s.Bidirectional {
+		dir = ", bidirectional"
+	}
+	return fmt.Sprintf("L=%d B=%d D=%d, %d layer%s%s", s.L, s.B, s.D, s.Layers, plural(s.Layers), dir)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// Validate reports an impossible size.
+func (s Size) Validate() error {
+	switch {
+	case s.L <= 0 || s.B <= 0 || s.D <= 0 || s.Layers <= 0:
+		return fmt.Errorf("bench: size %v: L, B, D and layers must be positive", s)
+	case s.Bidirectional && s.D%2 != 0:
+		return fmt.Errorf("bench: size %v: a bidirectional model needs an even D (D/2 per direction)", s)
+	}
+	return nil
+}
+
+// PaperSizes are the sizes of the paper's figure: batch 32, one layer, (L, D) = (32, 256) and
+// (128, 512).
+func PaperSizes() []Size {
+	return []Size{{L: 32, B: 32, D: 256, Layers: 1}, {L: 128, B: 32, D: 512, Layers: 1}}
+}
+
+// AllSizes adds deeper and larger models to the paper's sizes: 4 layers, 2 bidirectional
+// layers, and a long, wide, large-batch 2-layer model.
+func AllSizes() []Size {
+	return append(PaperSizes(),
+		Size{L: 128, B: 32, D: 512, Layers: 4},
+		Size{L: 128, B: 32, D: 512, Layers: 2, Bidirectional: true},
+		Size{L: 256, B: 64, D: 1024, Layers: 2},
+	)
+}
+
+// Options say what to time and how.
+type Options struct {
+	// Models are model names (see Models); empty means all.
+	Models []string
+	Sizes  []Size
+	// Warmup steps run untimed before each measurement (the first one fills the arena).
+	Warmup int
+	// Reps timed steps per measurement; 0 picks them by time: at least 10 and 1 s, at most 200.
+	Reps int
+	// PeakN is the side of the square GEMM that measures the peak (0: 2048); CopyN the number
+	// of elements copied to measure the bandwidth (0: 2^24). Tests make them small.
+	PeakN, CopyN int
+	// Seed seeds parameters and inputs.
+	Seed uint64
+	// Progress, when set, is called after each finished row.
+	Progress func(Row)
+}
+
+// Stats summarise repeated timings, in milliseconds.
+type Stats struct {
+	Median float64 `json:"median"`
+	Min    float64 `json:"min"`
+	Max    float64 `json:"max"`
+	P25    float64 `json:"p25"`
+	P75    float64 `json:"p75"`
+	N      int     `json:"n"`
+}
+
+// Machine is what the device can do at best, measured once per run.
+type Machine struct {
+	Device    string  `json:"device"`
+	Precision string  `json:"precision"`
+	PeakN     int     `json:"peak_n"`
+	PeakGFLOP float64 `json:"peak_gflops"` // best of square GEMMs of side PeakN
+	CopyGBps  float64 `json:"peak_gbps"`   // best device Copy, bytes read + written
+}
+
+// Row is the result for one model at one size. The JSON field names are stable.
+type Row struct {
+	Model         string `json:"model"`
+	L             int    `json:"L"`
+	B             int    `json:"B"`
+	D             int    `json:"D"`
+	Layers        int    `json:"layers"`
+	Bidirectional bool   `json:"bidirectional"`
+	Hidden        int    `json:"hidden"` // per direction
+
+	// Medians, the figure's numbers.
+	FwdMs    float64 `json:"fwd_ms"`
+	FwdBwdMs float64 `json:"fwd_bwd_ms"`
+	// GemmMs is the time of the GEMMs of one forward+backward step alone; GemmFwdMs of the
+	// forward's.
+	GemmMs    float64 `json:"gemm_ms"`
+	GemmFwdMs float64 `json:"gemm_fwd_ms"`
+
+	Fwd     Stats `json:"fwd"`
+	FwdBwd  Stats `json:"fwd_bwd"`
+	Gemm    Stats `json:"gemm"`
+	GemmFwd Stats `json:"gemm_fwd"`
+
+	// GFLOP is the GEMM work of one forward+backward step (GFLOPFwd: of the forward); GFLOPS
+	// that work over the step's median time, PctPeak as a percent of the machine's peak, and
+	// GemmPctPeak the same for the GEMMs alone.
+	GFLOP       float64 `json:"gflop"`
+	GFLOPFwd    float64 `json:"gflop_fwd"`
+	GFLOPS      float64 `json:"gflops"`
+	PctPeak     float64 `json:"pct_peak"`
+	GemmPctPeak float64 `json:"gemm_pct_peak"`
+
+	// RestMs = FwdBwdMs − GemmMs is the time outside GEMMs (the SRU recurrence, the LSTM cell,
+	// im2col, biases); RestGB the bytes its kernels must move at least (each operand read or
+	// written once), RestGBps their rate and RestPctBW that rate as a percent of the copy
+	// bandwidth. Zero when the rest is too small to measure.
+	RestMs    float64 `json:"rest_ms"`
+	RestGB    float64 `json:"rest_gb"`
+	RestGBps  float64 `json:"rest_gbps"`
+	RestPctBW float64 `json:"rest_pct_bw"`
+
+	// OtherCPUPct is the share of the machine's CPU time that other processes took while this
+	// row was measured (−1: unknown); above a few percent the times are disturbed.
+	OtherCPUPct float64 `json:"other_cpu_pct"`
+
+	Warmup int `json:"warmup"`
+	Machine
+}
+
+// Report is the result of Run.
+type Report struct {
+	Machine Machine
+	Rows    []Row
+}
+
+// Run times every model at every size on dev.
+func Run[T kernels.Float](dev kernels.Device[T], opts Options) (*Report, error) {
+	models, err := resolveModels(opts.Models)
+	if err != nil {
+		return nil, err
+	}
+	if len(opts.Sizes) == 0 {
+		return nil, fmt.Errorf("bench: no sizes")
+	}
+	for _, s := range opts.Sizes {
+		if err := s.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Warmup < 0 || opts.Reps < 0 {
+		return nil, fmt.Errorf("bench: warmup and reps must be >= 0")
+	}
+	m, err := measureMachine(dev, opts)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Machine: m}
+	for _, s := range opts.Sizes {
+		for _, spec := range models {
+			if s.Bidirectional && !spec.directional {
+				continue // a convolution has no direction: the unidirectional row stands for it
+			}
+			before := sampleCPU()
+			row, err := timeModel(dev, spec, s, opts, m)
+			if err != nil {
+				return nil, fmt.Errorf("bench: %s at %v: %w", spec.name, s, err)
+			}
+			row.OtherCPUPct = otherCPUPercent(before, sampleCPU())
+			rep.Rows = append(rep.Rows, row)
+			if opts.Progress != nil {
+				opts.Progress(row)
+			}
+		}
+	}
+	return rep, nil
+}
+
+// timeModel builds one model and times its forward, forward+backward and GEMMs.
+func timeModel[T kernels.Float](dev kernels.Device[T], spec modelSpec, s Size, opts Options, m Machine) (Row, error) {
+	rng := rand.New(rand.NewPCG(opts.Seed, 1))
+	ps := nn.NewParams[T](dev)
+	mod, err := build[T](spec, ps, s, rng)
+	if err != nil {
+		return Row{}, err
+	}
+	x := &nn.Tensor[T]{Data: dev.Alloc(s.L * s.B * s.D), Shape: []int{s.L, s.B, s.D}, NeedsGrad: true}
+	host := make([]T, x.Len())
+	for i := range host {
+		host[i] = T(rng.NormFloat64())
+	}
+	dev.Upload(x.Data, host)
+	defer dev.Free(x.Data)
+
+	rec := &recorder[T]{Device: dev}
+	g := nn.NewGraph[T](rec, rand.New(rand.NewPCG(opts.Seed, 2)))
+	g.Training = true
+	var syncErr error
+	var nFwd int // GEMMs of the forward, while recording
+	step := func(backward bool) {
+		g.Reset()
+		x.Grad = kernels.Buf[T]{} // as below a real model: x gets a fresh gradient each step
+		y := mod.forward(g, x)
+		nFwd = len(rec.calls)
+		if backward {
+			dev.Fill(g.Grad(y), 1)
+			g.BackwardFrom()
+		}
+		if err := dev.Sync(); err != nil && syncErr == nil {
+			syncErr = err
+		}
+	}
+	row := Row{
+		Model: spec.name, L: s.L, B: s.B, D: s.D, Layers: s.Layers, Bidirectional: s.Bidirectional,
+		Hidden: mod.hidden, Warmup: opts.Warmup, Machine: m,
+	}
+	row.Fwd = measure(opts, func() { step(false) })
+	row.FwdBwd = measure(opts, func() { step(true) })
+
+	// Record the GEMMs of one step, then replay them alone on the same buffers. Replaying
+	// overwrites activations and accumulates into gradients: harmless, the model is done.
+	rec.on = true
+	step(true)
+	rec.on = false
+	calls := rec.calls
+	row.GemmFwd = measure(opts, func() { replay(dev, calls[:nFwd]) })
+	row.Gemm = measure(opts, func() { replay(dev, calls) })
+	if syncErr == nil {
+		syncErr = dev.Sync()
+	}
+	if syncErr != nil {
+		return Row{}, syncErr
+	}
+	for i, c := range calls {
+		if i < nFwd {
+			row.GFLOPFwd += c.flop()
+		}
+		row.GFLOP += c.flop()
+	}
+	row.GFLOPFwd /= 1e9
+	row.GFLOP /= 1e9
+	var z T
+	row.RestGB = float64(mod.restElems) * float64(unsafe.Sizeof(z)) / 1e9
+	row.finish()
+	return row, nil
+}
+
+// finish fills the derived fields from the measured ones.
+func (r *Row) finish() {
+	r.FwdMs, r.FwdBwdMs = r.Fwd.Median, r.FwdBwd.Median
+	r.GemmMs, r.GemmFwdMs = r.Gemm.Median, r.GemmFwd.Median
+	r.GFLOPS = rate(r.GFLOP, r.FwdBwdMs)
+	r.PctPeak = percent(r.GFLOPS, r.PeakGFLOP)
+	r.GemmPctPeak = percent(rate(r.GFLOP, r.GemmMs), r.PeakGFLOP)
+	r.RestMs = r.FwdBwdMs - r.GemmMs
+	// Below 2% of the step the difference of two medians is noise, not a time.
+	if r.RestMs <= 0.02*r.FwdBwdMs {
+		r.RestMs, r.RestGBps, r.RestPctBW = max(r.RestMs, 0), 0, 0
+		return
+	}
+	r.RestGBps = rate(r.RestGB, r.RestMs)
+	r.RestPctBW = percent(r.RestGBps, r.CopyGBps)
+}
+
+// rate is an amount per second from an amount and milliseconds (0 when undefined).
+func rate(amount, ms float64) float64 {
+	if ms <= 0 || math.IsNaN(amount) {
+		return 0
+	}
+	return amount / (ms / 1e3)
+}
+
+func percent(x, of float64) float64 {
+	if of <= 0 {
+		return 0
+	}
+	return 100 * x / of
+}
+
+// measure runs f opts.Warmup times, then times it opts.Reps times (or by time when 0).
+func measure(opts Options, f func()) Stats {
+	for range opts.Warmup {
+		f()
+	}
+	runtime.GC() // not during the timed steps, which allocate nothing
+	const minReps, maxReps, minTime = 10, 200, time.Second
+	var ms []float64
+	start := time.Now()
+	for {
+		if opts.Reps > 0 && len(ms) == opts.Reps {
+			break
+		}
+		if opts.Reps == 0 && (len(ms) >= maxReps || len(ms) >= minReps && time.Since(start) >= minTime) {
+			break
+		}
+		t0 := time.Now()
+		f()
+		ms = append(ms, float64(time.Since(t0).Nanoseconds())/1e6)
+	}
+	return summarise(ms)
+}
+
+// summarise computes the order statistics of ms (quantiles by linear interpolation).
+func summarise(ms []float64) Stats {
+	s := slices.Clone(ms)
+	slices.Sort(s)
+	q := func(p float64) float64 {
+		if len(s) == 0 {
+			return 0
+		}
+		x := p * float64(len(s)-1)
+		i := int(x)
+		if i+1 >= len(s) {
+			return s[len(s)-1]
+		}
+		return s[i] + (x-float64(i))*(s[i+1]-s[i])
+	}
+	st := Stats{Median: q(0.5), P25: q(0.25), P75: q(0.75), N: len(s)}
+	if len(s) > 0 {
+		st.Min, st.Max = s[0], s[len(s)-1]
+	}
+	return st
+}
