@@ -73,6 +73,13 @@ func loadOpenBLAS() (gemmBackend, error) {
 	// An explicit path is tried alone: silently taking another library instead would hide
 	// the mistake.
 	paths := []string{"libopenblas.so.0", "libopenblas.so"}
+	// OpenBLAS's idle threads spin for ~2^28 cycles after each call before they sleep; in
+	// gosru a GEMM is followed by the worker pool's fused kernels, which that spinning would
+	// starve of cores. 2^4 cycles makes them yield at once. The library reads the variable
+	// when it is loaded; a user's own setting wins.
+	if os.Getenv("OPENBLAS_THREAD_TIMEOUT") == "" {
+		os.Setenv("OPENBLAS_THREAD_TIMEOUT", "4")
+	}
 	if p := os.Getenv("SRU_OPENBLAS"); p != "" {
 		paths = []string{p}
 	}

@@ -74,6 +74,7 @@ func sruForwardCols[T Float](a *SRUArgs[T], dir, c0, c1 int) {
 	bf, br := a.Bias.Host()[:out], a.Bias.Host()[out:]
 	pad, mask := a.Pad.Host(), a.Mask.Host()
 	Y, C, state := a.Y.Host(), a.C.Host(), a.CLast.Host()
+	Fs, Rs := a.F.Host(), a.R.Host()
 	alpha := a.Alpha
 	k3skip := a.Skip && K == 3
 
@@ -104,18 +105,24 @@ func sruForwardCols[T Float](a *SRUArgs[T], dir, c0, c1 int) {
 				continue
 			}
 			urow := U[row*out*K : (row+1)*out*K]
-			var xrow, mrow []T
+			var xrow, mrow, frow, rrow []T
 			if k3skip {
 				xrow = X[row*out : (row+1)*out]
 			}
 			if mask != nil {
 				mrow = mask[b*out : (b+1)*out]
 			}
+			if Fs != nil {
+				frow, rrow = Fs[row*out:(row+1)*out], Rs[row*out:(row+1)*out]
+			}
 			for col := c0; col < c1; col++ {
 				u := urow[col*K : col*K+K]
 				cp := srow[col]
 				f := sigmoidT(u[1] + vf[col]*cp + bf[col])
 				r := sigmoidT(u[2] + vr[col]*cp + br[col])
+				if frow != nil {
+					frow[col], rrow[col] = f, r
+				}
 				c := (cp-u[0])*f + u[0]
 				g := c
 				if a.Tanh {
@@ -152,6 +159,7 @@ func sruBackwardCols[T Float](a *SRUArgs[T], g *SRUGrads[T], gcState []T, dir, c
 	bf, br := a.Bias.Host()[:out], a.Bias.Host()[out:]
 	pad, mask := a.Pad.Host(), a.Mask.Host()
 	C, C0 := a.C.Host(), a.C0.Host()
+	Fs, Rs := a.F.Host(), a.R.Host()
 	alpha := a.Alpha
 	k3skip := a.Skip && K == 3
 	GY, GU, GX := g.GY.Host(), g.GU.Host(), g.GX.Host()
@@ -202,12 +210,15 @@ func sruBackwardCols[T Float](a *SRUArgs[T], g *SRUGrads[T], gcState []T, dir, c
 			crow := C[row*out : (row+1)*out]
 			ghrow := GY[row*out : (row+1)*out]
 			gcrow := gcState[b*out : (b+1)*out]
-			var xrow, mrow []T
+			var xrow, mrow, frow, rrow []T
 			if k3skip {
 				xrow = X[row*out : (row+1)*out]
 			}
 			if mask != nil {
 				mrow = mask[b*out : (b+1)*out]
+			}
+			if Fs != nil {
+				frow, rrow = Fs[row*out:(row+1)*out], Rs[row*out:(row+1)*out]
 			}
 			for col := c0; col < c1; col++ {
 				u := urow[col*K : col*K+K]
@@ -215,8 +226,13 @@ func sruBackwardCols[T Float](a *SRUArgs[T], g *SRUGrads[T], gcState []T, dir, c
 				if cprev != nil {
 					cp = cprev[col]
 				}
-				f := sigmoidT(u[1] + vf[col]*cp + bf[col])
-				r := sigmoidT(u[2] + vr[col]*cp + br[col])
+				var f, r T
+				if frow != nil {
+					f, r = frow[col], rrow[col]
+				} else {
+					f = sigmoidT(u[1] + vf[col]*cp + bf[col])
+					r = sigmoidT(u[2] + vr[col]*cp + br[col])
+				}
 				c := crow[col]
 				gval := c
 				dact := T(1)

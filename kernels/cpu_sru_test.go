@@ -9,13 +9,13 @@ import (
 
 // sruCase is one random configuration of the recurrence.
 type sruCase struct {
-	L, B, H, Dirs, K          int
-	tanh, skip, pad, mask, c0 bool
+	L, B, H, Dirs, K                 int
+	tanh, skip, pad, mask, c0, saved bool
 }
 
 func (c sruCase) String() string {
-	return fmt.Sprintf("L%d_B%d_H%d_dirs%d_K%d_tanh%v_skip%v_pad%v_mask%v_c0%v",
-		c.L, c.B, c.H, c.Dirs, c.K, c.tanh, c.skip, c.pad, c.mask, c.c0)
+	return fmt.Sprintf("L%d_B%d_H%d_dirs%d_K%d_tanh%v_skip%v_pad%v_mask%v_c0%v_saved%v",
+		c.L, c.B, c.H, c.Dirs, c.K, c.tanh, c.skip, c.pad, c.mask, c.c0, c.saved)
 }
 
 func sruCases() []sruCase {
@@ -27,7 +27,7 @@ func sruCases() []sruCase {
 			for _, k := range []int{3, 4} {
 				c := sruCase{L: s[0], B: s[1], H: s[2], Dirs: dirs, K: k,
 					tanh: rng.IntN(2) == 0, skip: k == 4 || rng.IntN(3) > 0,
-					pad: rng.IntN(2) == 0, mask: rng.IntN(2) == 0, c0: rng.IntN(3) > 0}
+					pad: rng.IntN(2) == 0, mask: rng.IntN(2) == 0, c0: rng.IntN(3) > 0, saved: rng.IntN(2) == 0}
 				cs = append(cs, c)
 			}
 		}
@@ -55,6 +55,9 @@ func sruFixture[T Float](c sruCase, seed uint64) (*SRUArgs[T], *SRUGrads[T]) {
 	}
 	if c.c0 {
 		a.C0 = rnd(c.B*out, 1)
+	}
+	if c.saved {
+		a.F, a.R = rnd(n*out, 9), rnd(n*out, 9)
 	}
 	if c.pad { // right padding with random lengths in [0, L]; one row keeps the full length
 		p := make([]T, n)
@@ -92,6 +95,7 @@ func cloneArgs[T Float](a *SRUArgs[T], g *SRUGrads[T]) (*SRUArgs[T], *SRUGrads[T
 	}
 	a2 := *a
 	a2.Y, a2.C, a2.CLast = cp(a.Y), cp(a.C), cp(a.CLast)
+	a2.F, a2.R = Buf[T]{}, Buf[T]{} // the reference always recomputes
 	g2 := *g
 	g2.GU, g2.GX, g2.GC0, g2.GWeightC, g2.GBias = cp(g.GU), cp(g.GX), cp(g.GC0), cp(g.GWeightC), cp(g.GBias)
 	return &a2, &g2

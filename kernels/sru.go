@@ -30,6 +30,11 @@ type SRUArgs[T Float] struct {
 	Y     Buf[T] // out [L, B, out]: h; 0 at padded positions
 	C     Buf[T] // out [L, B, out]: c after every step (carried over at padding)
 	CLast Buf[T] // out [B, out]: the final state of each direction
+
+	// F and R ([L, B, out], optional, both or neither) keep the forget and highway gates: the
+	// forward writes them and the backward reads them instead of recomputing two sigmoids per
+	// element. Pass them when a backward will follow (training); leave them nil otherwise.
+	F, R Buf[T]
 }
 
 // SRUGrads are the gradients flowing into and out of SRUBackward.
@@ -68,6 +73,11 @@ func (a *SRUArgs[T]) check() {
 	mustLen("SRU Y", a.Y, n*out)
 	mustLen("SRU C", a.C, n*out)
 	mustLen("SRU CLast", a.CLast, a.B*out)
+	mustLenOpt("SRU F", a.F, n*out)
+	mustLenOpt("SRU R", a.R, n*out)
+	if a.F.IsNil() != a.R.IsNil() {
+		panic("kernels: SRU F and R must be given together")
+	}
 }
 
 func (g *SRUGrads[T]) check(a *SRUArgs[T]) {

@@ -205,6 +205,9 @@ func (l *Layer[T]) Forward(g *nn.Graph[T], x, c0, cOut *nn.Tensor[T], i int, pad
 	if g.Training && l.Dropout > 0 {
 		a.Mask = nn.DropoutMask(g, B*l.Out, l.Dropout)
 	}
+	if h.NeedsGrad { // keep the gates for the backward
+		a.F, a.R = g.Scratch(L*B*l.Out), g.Scratch(L*B*l.Out)
+	}
 	g.Dev.SRUForward(a)
 	if h.NeedsGrad {
 		g.Record(r)
