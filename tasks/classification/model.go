@@ -1,0 +1,114 @@
+package classification
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/gosru/gosru/kernels"
+	"github.com/gosru/gosru/lstm"
+	"github.com/gosru/gosru/nn"
+	"github.com/gosru/gosru/sru"
+)
+
+// model is the official classifier: embedding → dropout → encoder → dropout → linear.
+// Parameter names follow train_classifier.py's Model.
+type model[T kernels.Float] struct {
+	kind    string
+	dropout float64
+	emb     *nn.Param[T] // [V, D]
+	sru     *sru.SRU[T]
+	lstm    *lstm.LSTM[T]
+	convW   []*nn.Param[T] // [w·D, maps] per width
+	convB   []*nn.Param[T]
+	outW    *nn.Param[T] // [features, classes]
+	outB    *nn.Param[T]
+	pooled  []*nn.Tensor[T] // scratch for the CNN's Concat
+}
+
+// newModel creates the parameters in ps. table is the initial embedding table [V·D] (row-major).
+func newModel[T kernels.Float](ps *nn.Params[T], cfg Config, table []T, fixed bool, classes int, rng *rand.Rand) (*model[T], error) {
+	D := cfg.EmbeddingDim
+	m := &model[T]{kind: cfg.Model, dropout: cfg.Dropout}
+	m.emb = ps.Add("emb_layer.embedding.weight", len(table)/D, D)
+	ps.Dev.Upload(m.emb.Data, table)
+	// Row-sparse even when frozen: ZeroGrad then skips the (untouched) table instead of
+	// clearing all of it every step.
+	m.emb.RowSparse = true
+	m.emb.NeedsGrad = !fixed
+	var features int
+	switch cfg.Model {
+	case "sru":
+		s, err := sru.New(ps, "encoder.", cfg.sruConfig(), rng)
+		if err != nil {
+			return nil, fmt.Errorf("classification: %w", err)
+		}
+		m.sru, features = s, s.Cfg.OutputSize()
+	case "lstm":
+		l, err := lstm.New(ps, "encoder.", cfg.lstmConfig(), rng)
+		if err != nil {
+			return nil, fmt.Errorf("classification: %w", err)
+		}
+		m.lstm, features = l, l.Cfg.OutputSize()
+	case "cnn":
+		// PyTorch's Conv2d default: U(±1/√fan_in) for weights and biases, fan_in = w·D.
+		for i, w := range cfg.CNNWidths {
+			W := ps.Add(fmt.Sprintf("encoder.convs1.%d.weight", i), w*D, cfg.CNNMaps)
+			b := ps.Add(fmt.Sprintf("encoder.convs1.%d.bias", i), cfg.CNNMaps)
+			bound := 1 / math.Sqrt(float64(w*D))
+			uniform(ps.Dev, W, bound, rng)
+			uniform(ps.Dev, b, bound, rng)
+			m.convW, m.convB = append(m.convW, W), append(m.convB, b)
+		}
+		features = len(cfg.CNNWidths) * cfg.CNNMaps
+		m.pooled = make([]*nn.Tensor[T], len(cfg.CNNWidths))
+	default:
+		return nil, fmt.Errorf("classification: unknown model %q", cfg.Model)
+	}
+	// nn.Linear's default init: U(±1/√in).
+	m.outW = ps.Add("out.weight", features, classes)
+	m.outB = ps.Add("out.bias", classes)
+	bound := 1 / math.Sqrt(float64(features))
+	uniform(ps.Dev, m.outW, bound, rng)
+	uniform(ps.Dev, m.outB, bound, rng)
+	return m, nil
+}
+
+func uniform[T kernels.Float](dev kernels.Device[T], p *nn.Param[T], bound float64, rng *rand.Rand) {
+	v := make([]T, p.Len())
+	for i := range v {
+		v[i] = T((rng.Float64()*2 - 1) * bound)
+	}
+	dev.Upload(p.Data, v)
+}
+
+// forward returns the logits [B, classes] of a batch.
+//
+// The official model pads on the left and reads the RNN's output at the last time step; here
+// sentences are right-padded and the encoders skip the padding (pad mask), so the output at
+// each sentence's own last step is the same quantity without the pad tokens' influence. The
+// CNN sees zero vectors outside the sentence and takes the max over real steps only.
+func (m *model[T]) forward(g *nn.Graph[T], b *batch[T]) *nn.Tensor[T] {
+	D := m.emb.Cols()
+	x := g.Embedding(m.emb, b.ids)
+	x = g.Reshape(x, b.L, b.B, D)
+	x = g.Dropout(x, m.dropout)
+	var feat *nn.Tensor[T]
+	switch m.kind {
+	case "sru":
+		h, _ := m.sru.Forward(g, x, nil, b.pad)
+		feat = g.MeanOverTime(h, b.last)
+	case "lstm":
+		y, _, _ := m.lstm.Forward(g, x, nil, nil, b.pad)
+		feat = g.MeanOverTime(y, b.last)
+	case "cnn":
+		for i := range m.convW {
+			c := g.ReLU(g.Conv1D(x, &m.convW[i].Tensor, &m.convB[i].Tensor))
+			m.pooled[i] = g.MaxOverTime(c, b.pad)
+		}
+		feat = g.Concat(m.pooled...)
+		clear(m.pooled)
+	}
+	feat = g.Dropout(feat, m.dropout)
+	return g.Linear(feat, &m.outW.Tensor, &m.outB.Tensor)
+}
