@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -80,6 +81,8 @@ func Parse(file string, text []byte, sets []string) (*Experiment, error) {
 	return &e, nil
 }
 
+var typeErr = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
+
 // decodeStrict decodes text into e and turns unknown keys and type errors into errors that
 // name the file, the line and the key.
 func decodeStrict(file, text string, e *Experiment) error {
@@ -92,6 +95,10 @@ func decodeStrict(file, text string, e *Experiment) error {
 				msg = fmt.Sprintf("key %s: %s", pe.LastKey, msg)
 			}
 			return fmt.Errorf("experiments: %s:%d: %s", file, pe.Position.Line, msg)
+		}
+		// Type mismatches come as plain errors: "toml: line N (last key "K"): message".
+		if m := typeErr.FindStringSubmatch(err.Error()); m != nil {
+			return fmt.Errorf("experiments: %s:%s: key %s: %s", file, m[1], m[2], m[3])
 		}
 		return fmt.Errorf("experiments: %s: %w", file, err)
 	}

@@ -39,7 +39,7 @@ func TestStrictErrors(t *testing.T) {
 		{"unknown table", "[trian]\nepochs = 3\n", []string{"bad.toml:", "trian"}},
 		{"wrong type", "[train]\nepochs = \"many\"\n", []string{"bad.toml:2", "epochs"}},
 		{"bad value", "[train]\noptimizer = \"adagrad\"\n", []string{"bad.toml", "optimizer"}},
-		{"not TOML", "[train\n", []string{"bad.toml:1"}},
+		{"not TOML", "[train\n", []string{"bad.toml:", "table name"}},
 	}
 	for _, c := range cases {
 		_, err := Parse("bad.toml", []byte(c.text), nil)
