@@ -415,7 +415,10 @@ func (l *loop[T]) finish() (*Summary, error) {
 	if err := WriteSummary(l.Dir, s); err != nil {
 		return nil, err
 	}
-	line := fmt.Sprintf("done: %d epochs, %d steps, %.1fs training (%.2fs/epoch)", s.Epochs, s.Steps, s.TrainSeconds, s.SecondsPerEpoch)
+	line := fmt.Sprintf("done: %d epochs, %d steps, %.1fs training", s.Epochs, s.Steps, s.TrainSeconds)
+	if s.SecondsPerEpoch > 0 {
+		line += fmt.Sprintf(" (%.2fs/epoch)", s.SecondsPerEpoch)
+	}
 	if s.Valid != nil {
 		line += fmt.Sprintf("; best valid %s %.4f at epoch %d", name, s.Valid[name], s.BestEpoch)
 	}
