@@ -1,10 +1,12 @@
 package experiments
 
 import (
+	"fmt"
 	"os"
 
 	"github.com/gosru/gosru/kernels"
 	"github.com/gosru/gosru/tasks/classification"
+	"github.com/gosru/gosru/tasks/lm"
 	"github.com/gosru/gosru/train"
 )
 
@@ -41,9 +43,19 @@ func (e *Experiment) WithFold(k int) *Experiment {
 
 // NewTask builds the experiment's task on dev, with labels describing the run.
 func NewTask[T kernels.Float](e *Experiment, dev kernels.Device[T]) (train.Task[T], map[string]string, error) {
-	t, err := classification.New(e.Classification, e.DataPath(), dev, e.Seed)
-	if err != nil {
-		return nil, nil, err
+	switch e.Task {
+	case "lm":
+		t, err := lm.New(e.LM, e.DataPath(), dev, e.Seed)
+		if err != nil {
+			return nil, nil, err
+		}
+		return t, t.Labels(), nil
+	case "classification":
+		t, err := classification.New(e.Classification, e.DataPath(), dev, e.Seed)
+		if err != nil {
+			return nil, nil, err
+		}
+		return t, t.Labels(), nil
 	}
-	return t, t.Labels(), nil
+	return nil, nil, fmt.Errorf("experiments: unknown task %q", e.Task)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/gosru/gosru/tasks/classification"
+	"github.com/gosru/gosru/tasks/lm"
 	"github.com/gosru/gosru/train"
 )
 
@@ -23,7 +24,7 @@ import (
 type Experiment struct {
 	// Name names the run directory runs/<name>/; it defaults to the file's base name.
 	Name string `toml:"name"`
-	// Task is the task to train: "classification".
+	// Task is the task to train: "classification" or "lm".
 	Task string `toml:"task"`
 	Seed uint64 `toml:"seed"`
 	// Device is "cpu" (or "cuda" in a binary built with the cuda tag).
@@ -37,16 +38,18 @@ type Experiment struct {
 
 	Train          train.Config          `toml:"train"`
 	Classification classification.Config `toml:"classification"`
+	LM             lm.Config             `toml:"lm"`
 }
 
 // Default is the experiment every file starts from.
 func Default() Experiment {
 	return Experiment{Task: "classification", Seed: 1, Device: "cpu", Precision: "float32",
-		RunsDir: "runs", Train: train.DefaultConfig(), Classification: classification.DefaultConfig()}
+		RunsDir: "runs", Train: train.DefaultConfig(), Classification: classification.DefaultConfig(),
+		LM: lm.DefaultConfig()}
 }
 
 // Tasks lists the task names an experiment may name.
-var Tasks = []string{"classification"}
+var Tasks = []string{"classification", "lm"}
 
 // Load reads an experiment file and applies the -set overrides ("section.key=value").
 func Load(path string, sets []string) (*Experiment, error) {
@@ -199,8 +202,11 @@ func (e *Experiment) Validate() error {
 	if err := e.Train.Validate(); err != nil {
 		return err
 	}
-	if e.Task == "classification" {
+	switch e.Task {
+	case "classification":
 		return e.Classification.Validate()
+	case "lm":
+		return e.LM.Validate()
 	}
 	return nil
 }

@@ -263,3 +263,9 @@ func Evaluate[T kernels.Float](task Task[T], ck *Checkpoint, split string) (Metr
 	}
 	return task.Evaluate(split)
 }
+
+// LoadParams loads a checkpoint's parameters into ps (names, shapes and precision must match),
+// for commands that use a trained model without training it (sru generate).
+func LoadParams[T kernels.Float](ps *nn.Params[T], ck *Checkpoint) error {
+	return restoreParams(ps, ck.Params)
+}
