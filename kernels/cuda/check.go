@@ -1,0 +1,165 @@
+package cuda
+
+import (
+	"fmt"
+
+	"github.com/gosru/gosru/kernels"
+)
+
+// Argument checks of the CUDA device. They mirror the CPU device's, which are unexported in
+// package kernels; a programmer error panics on the calling goroutine before anything is
+// queued, with the same kind of message.
+
+func mustLen[T kernels.Float](what string, b kernels.Buf[T], n int) {
+	if b.Len() != n {
+		panic(fmt.Sprintf("cuda: %s has length %d, want %d", what, b.Len(), n))
+	}
+}
+
+func mustLenOpt[T kernels.Float](what string, b kernels.Buf[T], n int) {
+	if !b.IsNil() {
+		mustLen(what, b, n)
+	}
+}
+
+func sameLen[T kernels.Float](what string, bufs ...kernels.Buf[T]) {
+	for _, b := range bufs[1:] {
+		if b.Len() != bufs[0].Len() {
+			panic(fmt.Sprintf("cuda: %s of buffers of lengths %d and %d", what, bufs[0].Len(), b.Len()))
+		}
+	}
+}
+
+// check2D panics unless a rows×cols block with leading dimension ld fits in b.
+func check2D[T kernels.Float](what string, rows, cols int, b kernels.Buf[T], ld int) {
+	if rows < 0 || cols < 0 || ld < cols {
+		panic(fmt.Sprintf("cuda: %s of %d×%d with leading dimension %d", what, rows, cols, ld))
+	}
+	if rows > 0 && cols > 0 && (rows-1)*ld+cols > b.Len() {
+		panic(fmt.Sprintf("cuda: %s of %d×%d (ld %d) in a buffer of length %d", what, rows, cols, ld, b.Len()))
+	}
+}
+
+// checkMatrix panics unless a buffer of n elements holds a rows×cols row-major matrix with
+// leading dimension ld (the last row needs only cols elements, as in BLAS).
+func checkMatrix(what string, n, rows, cols, ld int) {
+	if ld < max(1, cols) {
+		panic(fmt.Sprintf("cuda: Gemm: ld%s = %d is less than its %d columns", what, ld, cols))
+	}
+	if rows > 0 && cols > 0 && n < (rows-1)*ld+cols {
+		panic(fmt.Sprintf("cuda: Gemm: %s has %d elements, a %dx%d matrix with ld %d needs %d",
+			what, n, rows, cols, ld, (rows-1)*ld+cols))
+	}
+}
+
+// checkGemm validates a (batched) GEMM: matrix i of X starts at i·strideX and must fit.
+func checkGemm(transA, transB bool, m, n, k, lenA, lda, strideA, lenB, ldb, strideB, lenC, ldc, strideC, batch int) {
+	if m < 0 || n < 0 || k < 0 || batch < 0 {
+		panic(fmt.Sprintf("cuda: Gemm: negative size m=%d n=%d k=%d batch=%d", m, n, k, batch))
+	}
+	const maxInt32 = 1<<31 - 1
+	if m > maxInt32 || n > maxInt32 || k > maxInt32 || lda > maxInt32 || ldb > maxInt32 || ldc > maxInt32 {
+		panic(fmt.Sprintf("cuda: Gemm: m=%d n=%d k=%d lda=%d ldb=%d ldc=%d exceed cuBLAS's int range", m, n, k, lda, ldb, ldc))
+	}
+	if strideA < 0 || strideB < 0 || strideC < 0 {
+		panic(fmt.Sprintf("cuda: GemmStridedBatched: negative stride %d, %d, %d", strideA, strideB, strideC))
+	}
+	if batch == 0 {
+		return // nothing is read or written
+	}
+	ra, ca := m, k
+	if transA {
+		ra, ca = k, m
+	}
+	rb, cb := k, n
+	if transB {
+		rb, cb = n, k
+	}
+	last := batch - 1
+	checkMatrix("A", lenA-last*strideA, ra, ca, lda)
+	checkMatrix("B", lenB-last*strideB, rb, cb, ldb)
+	checkMatrix("C", lenC-last*strideC, m, n, ldc)
+}
+
+func checkSRU[T kernels.Float](a *kernels.SRUArgs[T]) {
+	if a.K != 3 && a.K != 4 {
+		panic("cuda: SRU K must be 3 or 4")
+	}
+	if a.Dirs != 1 && a.Dirs != 2 {
+		panic("cuda: SRU Dirs must be 1 or 2")
+	}
+	if a.L < 0 || a.B < 0 || a.H < 0 {
+		panic(fmt.Sprintf("cuda: SRU with L=%d, B=%d, H=%d", a.L, a.B, a.H))
+	}
+	out := a.Out()
+	n := a.L * a.B
+	mustLen("SRU U", a.U, n*out*a.K)
+	if a.K == 3 && a.Skip {
+		mustLen("SRU X", a.X, n*out)
+	}
+	mustLen("SRU WeightC", a.WeightC, 2*out)
+	mustLen("SRU Bias", a.Bias, 2*out)
+	mustLenOpt("SRU C0", a.C0, a.B*out)
+	mustLenOpt("SRU Pad", a.Pad, n)
+	mustLenOpt("SRU Mask", a.Mask, a.B*out)
+	mustLen("SRU Y", a.Y, n*out)
+	mustLen("SRU C", a.C, n*out)
+	mustLen("SRU CLast", a.CLast, a.B*out)
+	mustLenOpt("SRU F", a.F, n*out)
+	mustLenOpt("SRU R", a.R, n*out)
+	if a.F.IsNil() != a.R.IsNil() {
+		panic("cuda: SRU F and R must be given together")
+	}
+}
+
+func checkSRUGrads[T kernels.Float](a *kernels.SRUArgs[T], g *kernels.SRUGrads[T]) {
+	out := a.Out()
+	n := a.L * a.B
+	mustLen("SRU GY", g.GY, n*out)
+	mustLenOpt("SRU GCLast", g.GCLast, a.B*out)
+	mustLen("SRU GU", g.GU, n*out*a.K)
+	if a.K == 3 && a.Skip {
+		mustLen("SRU GX", g.GX, n*out)
+	}
+	mustLenOpt("SRU GC0", g.GC0, a.B*out)
+	mustLenOpt("SRU GWeightC", g.GWeightC, 2*out)
+	mustLen("SRU GBias", g.GBias, 2*out)
+}
+
+// checkLSTMCell checks the arguments that the forward and the backward cell share.
+func checkLSTMCell[T kernels.Float](B, H int, gates, cPrev, c, y kernels.Buf[T], ldy int, pad kernels.Buf[T]) {
+	if B < 0 || H < 0 {
+		panic(fmt.Sprintf("cuda: LSTM cell with B=%d, H=%d", B, H))
+	}
+	mustLen("LSTM gates", gates, B*4*H)
+	mustLen("LSTM cPrev", cPrev, B*H)
+	mustLen("LSTM c", c, B*H)
+	mustLenOpt("LSTM pad", pad, B)
+	if !y.IsNil() && B > 0 {
+		if ldy < H || y.Len() < (B-1)*ldy+H {
+			panic(fmt.Sprintf("cuda: LSTM y/dy of length %d with ldy=%d cannot hold [%d, %d]", y.Len(), ldy, B, H))
+		}
+	}
+}
+
+// checkIDs checks the shapes of Gather and ScatterAdd. The ids themselves live on the GPU: a
+// kernel that meets one past the table raises a flag that Sync reports.
+func checkIDs[T kernels.Float](what string, cols int, rowsBuf, table kernels.Buf[T], ids kernels.Ints) {
+	if cols <= 0 || table.Len()%cols != 0 {
+		panic(fmt.Sprintf("cuda: %s: table of %d elements with rows of %d", what, table.Len(), cols))
+	}
+	if rowsBuf.Len() != ids.Len()*cols {
+		panic(fmt.Sprintf("cuda: %s: %d ids of rows of %d for %d elements", what, ids.Len(), cols, rowsBuf.Len()))
+	}
+}
+
+// checkOverTime checks the shapes of the pooling kernels.
+func checkOverTime[T kernels.Float](what string, L, B, D int, y, x, pad kernels.Buf[T], argmax kernels.Ints, withArgmax bool) {
+	if L < 0 || B < 0 || D < 0 || x.Len() != L*B*D || y.Len() != B*D || (!pad.IsNil() && pad.Len() != L*B) {
+		panic(fmt.Sprintf("cuda: %s of [%d, %d, %d] with buffers of lengths %d (x), %d (y), %d (pad)",
+			what, L, B, D, x.Len(), y.Len(), pad.Len()))
+	}
+	if withArgmax && argmax.Len() != B*D {
+		panic(fmt.Sprintf("cuda: %s argmax has length %d, want %d", what, argmax.Len(), B*D))
+	}
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Builds bin/gpu/ (git-ignored): everything scripts/gpu_check.sh runs on a GPU machine, which
+# has no Go. Run here, where Go and the CUDA headers are (scripts/install_cuda_toolkit.sh); then
+# in the device call carry bin/gpu. The binaries are x86-64 Linux, dynamically linked against
+# glibc and the driver's libcuda.so.1 only (cuBLAS is opened at run time).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+out=bin/gpu
+golden_dir="${SRU_GOLDEN_DIR:-$(cd .. && pwd)/shared/golden/sru}"
+# Without a driver here, libcuda comes from the toolkit's link stubs.
+export CGO_LDFLAGS="${CGO_LDFLAGS:--L/usr/lib/x86_64-linux-gnu/stubs}"
+flags=(-tags cuda -trimpath -ldflags=-s\ -w)
+
+# The embedded fatbin must be the one built from the sources that travel with it.
+go test -count=1 -run 'TestFatbinMatchesSources|TestLaunchArguments' ./kernels/cuda
+
+rm -rf "$out"
+mkdir -p "$out/golden"
+go test "${flags[@]}" -c -o "$out/cuda.test" ./kernels/cuda
+go test "${flags[@]}" -c -o "$out/golden.test" ./golden
+go build "${flags[@]}" -o "$out/sru" ./cmd/sru
+cp "$golden_dir"/*.json "$out/golden/"
+{
+	echo "commit: $(git rev-parse HEAD)$(git diff --quiet HEAD -- kernels/cuda cmd/sru golden || echo ' (with uncommitted changes)')"
+	echo "built: $(date -u +%Y-%m-%dT%H:%M:%SZ) with $(go version | cut -d' ' -f3-)"
+} >"$out/BUILD"
+du -sh "$out"

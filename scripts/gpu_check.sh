@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The GPU check: run on a lent GPU machine from the repository root, with bin/gpu (made here by
+# scripts/build_gpu_bundle.sh) carried along. That machine has no Go; everything is prebuilt.
+#
+#   bash scripts/gpu_check.sh        (device run; carry: bin/gpu; timeout_s 450)
+#
+# 1. the CUDA kernel tests (every kernel against the CPU device, guard bands, the allocator);
+# 2. the golden tests on the CUDA device (float32 ≤ 1e-5, float64 ≤ 1e-9);
+# 3. sru bench --device cuda --sizes all (SRU, our LSTM and CNN), median of 50;
+# 4. scripts/bench_pytorch.py: cuDNN LSTM and conv2d at the same sizes, strict FP32;
+# then the comparison table, last. Everything goes to $OUT (at most 8 files come back). Each
+# stage has its own time limit, so one that hangs does not take the others down; the whole
+# check stays under about 6 minutes.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT="${OUT:-/tmp/gpu_check}"
+mkdir -p "$OUT"
+B="$PWD/bin/gpu"
+if [ ! -x "$B/sru" ]; then
+	echo "bin/gpu is missing: build it with scripts/build_gpu_bundle.sh and carry bin/gpu" >&2
+	exit 2
+fi
+
+{
+	cat "$B/BUILD"
+	nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1
+	ldconfig -p 2>/dev/null | grep -E 'libcublas\.so|libcuda\.so' | head
+	ls /usr/local/cuda/lib64/libcublas.so* 2>/dev/null
+} >"$OUT/env.txt" 2>&1
+# cuBLAS: the loader's path first, then the toolkit's.
+export LD_LIBRARY_PATH="${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}/usr/local/cuda/lib64"
+
+status=()
+stage() { # name, seconds, folder, command...: runs it there, notes the outcome
+	local name=$1 secs=$2 dir=$3
+	shift 3
+	local t0=$SECONDS rc
+	(cd "$dir" && timeout --kill-after=10 "$secs" "$@")
+	rc=$?
+	status+=("$(printf '%-28s %s (%ds)' "$name" "$([ $rc = 0 ] && echo ok || echo "FAILED rc=$rc")" $((SECONDS - t0)))")
+	echo "== $name: rc=$rc after $((SECONDS - t0)) s" >&2
+}
+
+# The fatbin test reads the sources beside it, so each test binary runs in its package folder.
+stage "kernel tests" 120 kernels/cuda "$B/cuda.test" -test.v -test.timeout 110s >"$OUT/cuda_test.log" 2>&1
+stage "golden tests" 45 golden env SRU_GOLDEN_DIR="$B/golden" "$B/golden.test" -test.v -test.run TestGolden \
+	-test.timeout 40s >"$OUT/golden_test.log" 2>&1
+stage "sru bench --device cuda" 120 . "$B/sru" bench --device cuda --sizes all --reps 50 --warmup 5 \
+	--json "$OUT/bench.json" >"$OUT/bench.log" 2>&1
+stage "PyTorch cuDNN LSTM, conv2d" 100 . env PYTHONUNBUFFERED=1 python3 scripts/bench_pytorch.py run \
+	--json "$OUT/pytorch.json" >"$OUT/pytorch.log" 2>&1
+
+{
+	echo "== stages"
+	printf '%s\n' "${status[@]}"
+	logs='device:|kernels:|allocator:|SRU forward'
+	echo "== kernel tests: $(grep -c -- '--- PASS' "$OUT/cuda_test.log") passed, $(grep -c -- '--- FAIL' "$OUT/cuda_test.log") failed; failures (first 30 lines):"
+	grep -E '^\s*(--- FAIL|FAIL|panic:)|_test.go:[0-9]+:' "$OUT/cuda_test.log" | grep -vE "$logs" | head -30
+	echo "== golden tests: $(grep -c -- '--- PASS' "$OUT/golden_test.log") passed, $(grep -c -- '--- FAIL' "$OUT/golden_test.log") failed; failures (first 20 lines):"
+	grep -E '^\s*(--- FAIL|FAIL|panic:)|_test.go:[0-9]+:' "$OUT/golden_test.log" | grep -vE "$logs" | head -20
+	echo "== sru bench table"
+	cat "$OUT/bench.log"
+	echo
+	python3 scripts/bench_pytorch.py summary --bench "$OUT/bench.json" --torch "$OUT/pytorch.json"
+} >"$OUT/summary.txt" 2>&1
+grep -E "$logs" "$OUT/cuda_test.log" "$OUT/golden_test.log" >&2
+cat "$OUT/summary.txt"
