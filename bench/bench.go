@@ -80,7 +80,8 @@ type Options struct {
 	Sizes  []Size
 	// Warmup steps run untimed before each measurement (the first one fills the arena).
 	Warmup int
-	// Reps timed steps per measurement; 0 picks them by time: at least 10 and 1 s, at most 200.
+	// Reps timed steps per measurement; 0 picks them by time: at least 10 and 1 s per
+	// measurement on average, at most 200. The measurements of one size take turns.
 	Reps int
 	// PeakN is the side of the square GEMM that measures the peak (0: 2048); CopyN the number
 	// of elements copied to measure the bandwidth (0: 2^24). Tests make them small.
@@ -188,16 +189,20 @@ func Run[T kernels.Float](dev kernels.Device[T], opts Options) (*Report, error) 
 	}
 	rep := &Report{Machine: m}
 	for _, s := range opts.Sizes {
+		var specs []modelSpec
 		for _, spec := range models {
-			if s.Bidirectional && !spec.directional {
-				continue // a convolution has no direction: the unidirectional row stands for it
+			if !s.Bidirectional || spec.directional { // a convolution has no direction
+				specs = append(specs, spec)
 			}
-			before := sampleCPU()
-			row, err := timeModel(dev, spec, s, opts, m)
-			if err != nil {
-				return nil, fmt.Errorf("bench: %s at %v: %w", spec.name, s, err)
-			}
-			row.OtherCPUPct = otherCPUPercent(before, sampleCPU())
+		}
+		before := sampleCPU()
+		rows, err := timeSize(dev, specs, s, opts, m)
+		if err != nil {
+			return nil, err
+		}
+		others := otherCPUPercent(before, sampleCPU())
+		for _, row := range rows {
+			row.OtherCPUPct = others
 			rep.Rows = append(rep.Rows, row)
 			if opts.Progress != nil {
 				opts.Progress(row)
@@ -207,13 +212,24 @@ func Run[T kernels.Float](dev kernels.Device[T], opts Options) (*Report, error) 
 	return rep, nil
 }
 
-// timeModel builds one model and times its forward, forward+backward and GEMMs.
-func timeModel[T kernels.Float](dev kernels.Device[T], spec modelSpec, s Size, opts Options, m Machine) (Row, error) {
+// subject is one model being timed: its parameters, input, graph and recorded GEMMs.
+type subject[T kernels.Float] struct {
+	dev   kernels.Device[T]
+	mod   model[T]
+	x     *nn.Tensor[T]
+	rec   *recorder[T]
+	g     *nn.Graph[T]
+	nFwd  int // GEMMs of the forward among rec.calls
+	err   error
+	row   Row
+	stats [4]*Stats // fwd, fwd+bwd, GEMMs of fwd, GEMMs of fwd+bwd
+}
+
+func newSubject[T kernels.Float](dev kernels.Device[T], spec modelSpec, s Size, opts Options, m Machine) (*subject[T], error) {
 	rng := rand.New(rand.NewPCG(opts.Seed, 1))
-	ps := nn.NewParams[T](dev)
-	mod, err := build[T](spec, ps, s, rng)
+	mod, err := build[T](spec, nn.NewParams[T](dev), s, rng)
 	if err != nil {
-		return Row{}, err
+		return nil, fmt.Errorf("bench: %s at %v: %w", spec.name, s, err)
 	}
 	x := &nn.Tensor[T]{Data: dev.Alloc(s.L * s.B * s.D), Shape: []int{s.L, s.B, s.D}, NeedsGrad: true}
 	host := make([]T, x.Len())
@@ -221,59 +237,119 @@ func timeModel[T kernels.Float](dev kernels.Device[T], spec modelSpec, s Size, o
 		host[i] = T(rng.NormFloat64())
 	}
 	dev.Upload(x.Data, host)
-	defer dev.Free(x.Data)
-
-	rec := &recorder[T]{Device: dev}
-	g := nn.NewGraph[T](rec, rand.New(rand.NewPCG(opts.Seed, 2)))
-	g.Training = true
-	var syncErr error
-	var nFwd int // GEMMs of the forward, while recording
-	step := func(backward bool) {
-		g.Reset()
-		x.Grad = kernels.Buf[T]{} // as below a real model: x gets a fresh gradient each step
-		y := mod.forward(g, x)
-		nFwd = len(rec.calls)
-		if backward {
-			dev.Fill(g.Grad(y), 1)
-			g.BackwardFrom()
-		}
-		if err := dev.Sync(); err != nil && syncErr == nil {
-			syncErr = err
-		}
-	}
-	row := Row{
+	sub := &subject[T]{dev: dev, mod: mod, x: x, rec: &recorder[T]{Device: dev}}
+	sub.g = nn.NewGraph[T](sub.rec, rand.New(rand.NewPCG(opts.Seed, 2)))
+	sub.g.Training = true
+	sub.row = Row{
 		Model: spec.name, L: s.L, B: s.B, D: s.D, Layers: s.Layers, Bidirectional: s.Bidirectional,
 		Hidden: mod.hidden, Warmup: opts.Warmup, Machine: m,
 	}
-	row.Fwd = measure(opts, func() { step(false) })
-	row.FwdBwd = measure(opts, func() { step(true) })
+	sub.stats = [4]*Stats{&sub.row.Fwd, &sub.row.FwdBwd, &sub.row.GemmFwd, &sub.row.Gemm}
+	return sub, nil
+}
 
-	// Record the GEMMs of one step, then replay them alone on the same buffers. Replaying
-	// overwrites activations and accumulates into gradients: harmless, the model is done.
-	rec.on = true
-	step(true)
-	rec.on = false
-	calls := rec.calls
-	row.GemmFwd = measure(opts, func() { replay(dev, calls[:nFwd]) })
-	row.Gemm = measure(opts, func() { replay(dev, calls) })
-	if syncErr == nil {
-		syncErr = dev.Sync()
+// step runs one training step of the model (forward only unless backward), Reset included.
+func (s *subject[T]) step(backward bool) {
+	g := s.g
+	g.Reset()
+	s.x.Grad = kernels.Buf[T]{} // as below a real model: x gets a fresh gradient each step
+	y := s.mod.forward(g, s.x)
+	s.nFwd = len(s.rec.calls)
+	if backward {
+		s.dev.Fill(g.Grad(y), 1)
+		g.BackwardFrom()
 	}
-	if syncErr != nil {
-		return Row{}, syncErr
+	if err := s.dev.Sync(); err != nil && s.err == nil {
+		s.err = err
 	}
-	for i, c := range calls {
-		if i < nFwd {
-			row.GFLOPFwd += c.flop()
+}
+
+// record runs one step noting its GEMMs, for replaying them alone, and counts their work.
+func (s *subject[T]) record() {
+	s.rec.on = true
+	s.step(true)
+	s.rec.on = false
+	for i, c := range s.rec.calls {
+		if i < s.nFwd {
+			s.row.GFLOPFwd += c.flop() / 1e9
 		}
-		row.GFLOP += c.flop()
+		s.row.GFLOP += c.flop() / 1e9
 	}
-	row.GFLOPFwd /= 1e9
-	row.GFLOP /= 1e9
+}
+
+// task is the i-th measurement of the subject (see subject.stats).
+func (s *subject[T]) task(i int) func() {
+	switch i {
+	case 0:
+		return func() { s.step(false) }
+	case 1:
+		return func() { s.step(true) }
+	case 2:
+		// Replays overwrite activations and add into gradients: harmless, since every step
+		// recomputes all it reads from x and the parameters.
+		return func() { replay(s.dev, s.rec.calls[:s.nFwd]) }
+	}
+	return func() { replay(s.dev, s.rec.calls) }
+}
+
+// timeSize times every model at one size. The measurements are interleaved, one repetition
+// of each in turn, so that a burst of load from elsewhere hits all of them alike and the
+// ratios between models stay fair.
+func timeSize[T kernels.Float](dev kernels.Device[T], specs []modelSpec, s Size, opts Options, m Machine) ([]Row, error) {
+	var subs []*subject[T]
+	var tasks []func()
+	var samples [][]float64
+	for _, spec := range specs {
+		sub, err := newSubject(dev, spec, s, opts, m)
+		if err != nil {
+			return nil, err
+		}
+		defer dev.Free(sub.x.Data)
+		sub.record()
+		subs = append(subs, sub)
+		for i := range sub.stats {
+			tasks = append(tasks, sub.task(i))
+		}
+	}
+	samples = make([][]float64, len(tasks))
+	for _, f := range tasks {
+		for range opts.Warmup {
+			f()
+		}
+	}
+	runtime.GC() // not during the timed steps, which allocate nothing
+	const minReps, maxReps, minTimePerTask = 10, 200, time.Second
+	start := time.Now()
+	for n := 0; ; n++ {
+		if opts.Reps > 0 && n == opts.Reps {
+			break
+		}
+		if opts.Reps == 0 && (n >= maxReps || n >= minReps && time.Since(start) >= minTimePerTask*time.Duration(len(tasks))) {
+			break
+		}
+		for i, f := range tasks {
+			t0 := time.Now()
+			f()
+			samples[i] = append(samples[i], ms(time.Since(t0)))
+		}
+	}
 	var z T
-	row.RestGB = float64(mod.restElems) * float64(unsafe.Sizeof(z)) / 1e9
-	row.finish()
-	return row, nil
+	rows := make([]Row, len(subs))
+	for j, sub := range subs {
+		if err := sub.err; err != nil {
+			return nil, fmt.Errorf("bench: %s at %v: %w", sub.row.Model, s, err)
+		}
+		for i, st := range sub.stats {
+			*st = summarise(samples[j*len(sub.stats)+i])
+		}
+		sub.row.RestGB = float64(sub.mod.restElems) * float64(unsafe.Sizeof(z)) / 1e9
+		sub.row.finish()
+		rows[j] = sub.row
+	}
+	if err := dev.Sync(); err != nil {
+		return nil, fmt.Errorf("bench: at %v: %w", s, err)
+	}
+	return rows, nil
 }
 
 // finish fills the derived fields from the measured ones.
@@ -306,29 +382,6 @@ func percent(x, of float64) float64 {
 		return 0
 	}
 	return 100 * x / of
-}
-
-// measure runs f opts.Warmup times, then times it opts.Reps times (or by time when 0).
-func measure(opts Options, f func()) Stats {
-	for range opts.Warmup {
-		f()
-	}
-	runtime.GC() // not during the timed steps, which allocate nothing
-	const minReps, maxReps, minTime = 10, 200, time.Second
-	var ms []float64
-	start := time.Now()
-	for {
-		if opts.Reps > 0 && len(ms) == opts.Reps {
-			break
-		}
-		if opts.Reps == 0 && (len(ms) >= maxReps || len(ms) >= minReps && time.Since(start) >= minTime) {
-			break
-		}
-		t0 := time.Now()
-		f()
-		ms = append(ms, float64(time.Since(t0).Nanoseconds())/1e6)
-	}
-	return summarise(ms)
 }
 
 // summarise computes the order statistics of ms (quantiles by linear interpolation).

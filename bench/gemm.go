@@ -103,7 +103,7 @@ func measureMachine[T kernels.Float](dev kernels.Device[T], opts Options) (Machi
 
 	n := m.PeakN
 	a, b, c := random(n*n), random(n*n), dev.Alloc(n*n)
-	t := best(5, func() {
+	t := best(10, func() {
 		dev.Gemm(false, false, n, n, n, 1, a, n, b, n, 0, c, n)
 		dev.Sync()
 	})

@@ -46,7 +46,7 @@ func runBench(e *env, args []string) error {
 	fs.IntVar(&f.D, "D", 512, "width of the custom size")
 	fs.IntVar(&f.layers, "layers", 1, "layers of the custom size")
 	fs.BoolVar(&f.bidirectional, "bidirectional", false, "make the custom size's RNNs bidirectional (D/2 per direction)")
-	fs.IntVar(&f.reps, "reps", 0, "timed steps per measurement; 0: at least 10 and 1 s, at most 200")
+	fs.IntVar(&f.reps, "reps", 0, "timed steps per measurement; 0: at least 10 and 1 s each, at most 200")
 	fs.IntVar(&f.warmup, "warmup", 3, "untimed steps before each measurement")
 	fs.StringVar(&f.jsonOut, "json", "", "write one JSON object per model and size to `FILE` (- for stdout; the table then goes to stderr)")
 	fs.StringVar(&f.plotOut, "plot", "", "draw the figure to `FILE` (.png or .svg)")
