@@ -5,13 +5,18 @@ GO ?= go
 # Without a driver on the build machine, libcuda comes from the toolkit's link stubs.
 CUDA_LDFLAGS ?= -L/usr/lib/x86_64-linux-gnu/stubs
 
-.PHONY: build test kernels sru-cuda cuda-vet gpu-bundle
+.PHONY: build test test-emu kernels sru-cuda cuda-vet gpu-bundle
 
 build:
 	$(GO) build -o bin/sru ./cmd/sru
 
 test:
 	$(GO) test ./...
+
+# The CUDA device's tests and the golden cases on the CUDA emulator (no GPU needed; about a
+# minute): the kernels run as C++ on the CPU behind the same Go device code.
+test-emu:
+	$(GO) test -tags cudaemu ./kernels/cuda ./golden
 
 # Recompile kernels/cuda/kernels.fatbin and its source hash after editing a .cu/.cuh file.
 kernels:

@@ -1,4 +1,4 @@
-//go:build cuda
+//go:build cuda || cudaemu
 
 package cuda
 
@@ -43,11 +43,11 @@ func (d *Device[T]) gemm(transA, transB bool, m, n, k int, alpha T, a kernels.Bu
 		}
 		return
 	}
-	st := d.blas.gemm(d.f64, d.handle, transB, transA, n, m, k, float64(alpha), uintptr(devPtr(b)), ldb, sb,
+	err := d.be.gemm(d.f64, transB, transA, n, m, k, float64(alpha), uintptr(devPtr(b)), ldb, sb,
 		uintptr(devPtr(a)), lda, sa, float64(beta), uintptr(cp), ldc, sc, batch)
-	if st != 0 {
-		d.fail(fmt.Errorf("cuda: cuBLAS GEMM (m=%d n=%d k=%d batch=%d, transA=%v transB=%v): %s",
-			m, n, k, batch, transA, transB, cublasStatus(st)))
+	if err != nil {
+		d.fail(fmt.Errorf("cuda: GEMM (m=%d n=%d k=%d batch=%d, transA=%v transB=%v): %w",
+			m, n, k, batch, transA, transB, err))
 		return
 	}
 	d.last = "cuBLAS GEMM"

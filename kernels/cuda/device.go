@@ -1,9 +1,8 @@
-//go:build cuda
+//go:build cuda || cudaemu
 
 package cuda
 
 import (
-	_ "embed"
 	"fmt"
 	"math"
 	"os"
@@ -11,11 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/gosru/gosru/kernels"
-	"gorgonia.org/cu"
 )
-
-//go:embed kernels.fatbin
-var fatbin []byte
 
 // Options configure a CUDA device.
 type Options struct {
@@ -56,26 +51,19 @@ func OptionsFromEnv() (Options, error) {
 // Sync (and every later call does nothing).
 type Device[T kernels.Float] struct {
 	opts         Options
-	gpu          cu.Device
-	ctx          cu.CUContext
-	stream       cu.Stream
-	mod          cu.Module
+	be           backend // the driver: the GPU (backend_cu.go) or the emulator (backend_emu.go)
 	k            kernelSet
-	blas         *cublasLib
-	handle       uintptr
 	mem          *allocator
 	mailbox      mailbox // error flags and reduction results, written by kernels
 	scratch      uintptr // device workspace for partial sums (grown as needed)
 	scratchBytes int64
-	start, stop  cu.Event
 
-	f64      bool
-	sms      int
-	name     string
-	err      error  // the first failure
-	last     string // the last kernel queued, to name the culprit of an asynchronous fault
-	args     argPack
-	released bool
+	f64  bool
+	sms  int
+	name string
+	err  error  // the first failure
+	last string // the last kernel queued, to name the culprit of an asynchronous fault
+	args argPack
 }
 
 // The mailbox is where kernels leave what the host must read: int32 error flags (one per ERR_*
@@ -90,10 +78,10 @@ const (
 )
 
 type mailbox struct {
-	mapped hostMem                  // when mapped: host and device views of one allocation
+	mapped bool                     // host and dev are views of one pinned, mapped allocation
 	dev    uintptr                  // the address kernels write to
 	host   unsafe.Pointer           // where the host reads
-	copy   *[mailboxSize / 8]uint64 // fallback: the host copy (8-byte aligned)
+	copy   *[mailboxSize / 8]uint64 // unmapped: the host copy (8-byte aligned)
 }
 
 // Open makes a device on GPU opts.Ordinal. It locks the calling goroutine to its OS thread and
@@ -111,68 +99,18 @@ func Open[T kernels.Float](opts Options) (_ *Device[T], err error) {
 			runtime.UnlockOSThread()
 		}
 	}()
-	n, err := cu.NumDevices()
-	if err != nil {
-		return nil, fmt.Errorf("cuda: counting GPUs: %w", err)
-	}
-	if opts.Ordinal < 0 || opts.Ordinal >= n {
-		return nil, fmt.Errorf("cuda: no GPU %d (%d visible)", opts.Ordinal, n)
-	}
-	if d.gpu, err = cu.GetDevice(opts.Ordinal); err != nil {
-		return nil, fmt.Errorf("cuda: GPU %d: %w", opts.Ordinal, err)
-	}
-	if d.ctx, err = d.gpu.RetainPrimaryCtx(); err != nil {
-		return nil, fmt.Errorf("cuda: retaining the primary context of GPU %d: %w", opts.Ordinal, err)
-	}
-	if err = cu.SetCurrentContext(d.ctx); err != nil {
-		return nil, fmt.Errorf("cuda: making the context current: %w", err)
-	}
-	if d.stream, err = cu.MakeStream(cu.NonBlocking); err != nil {
-		return nil, fmt.Errorf("cuda: creating a stream: %w", err)
-	}
-	if d.mod, err = cu.LoadData(string(fatbin)); err != nil {
-		return nil, fmt.Errorf("cuda: loading the kernels (%s): %w", fatbinBuiltWith, err)
-	}
-	if err = d.k.load(d.mod, d.f64); err != nil {
+	var desc string
+	if desc, d.sms, err = d.be.open(opts, d.f64); err != nil {
 		return nil, err
 	}
-	if d.blas, err = openCublas(opts.CUBLAS); err != nil {
+	if err = d.k.load(&d.be, d.f64); err != nil {
 		return nil, err
 	}
-	var blasVersion int
-	if d.handle, blasVersion, err = d.blas.newHandle(d.stream, opts.TF32); err != nil {
-		return nil, err
-	}
-	d.mem = newAllocator(func(n int64) (uintptr, error) {
-		p, err := cu.MemAlloc(n)
-		return uintptr(p), err
-	}, func(p uintptr) error { return cu.MemFree(cu.DevicePtr(p)) })
+	d.mem = newAllocator(d.be.alloc, d.be.free)
 	if err = d.openMailbox(); err != nil {
 		return nil, err
 	}
-	if d.start, err = cu.MakeEvent(cu.DefaultEvent); err != nil {
-		return nil, fmt.Errorf("cuda: creating an event: %w", err)
-	}
-	if d.stop, err = cu.MakeEvent(cu.DefaultEvent); err != nil {
-		return nil, fmt.Errorf("cuda: creating an event: %w", err)
-	}
-	if d.sms, err = d.gpu.Attribute(cu.MultiprocessorCount); err != nil {
-		return nil, fmt.Errorf("cuda: GPU attributes: %w", err)
-	}
-	major, _ := d.gpu.Attribute(cu.ComputeCapabilityMajor)
-	minor, _ := d.gpu.Attribute(cu.ComputeCapabilityMinor)
-	gpuName, _ := d.gpu.Name()
-	mode := "strict FP32"
-	if opts.TF32 {
-		mode = "TF32 GEMMs"
-	}
-	if d.f64 {
-		mode = "FP64"
-	}
-	drv := cu.Version()
-	d.name = fmt.Sprintf("cuda %T (%s, sm_%d%d, %d SMs; driver %d.%d; cuBLAS %d.%d.%d from %s; %s)",
-		z, gpuName, major, minor, d.sms, drv/1000, drv%1000/10,
-		blasVersion/10000, blasVersion%10000/100, blasVersion%100, d.blas.path, mode)
+	d.name = fmt.Sprintf("cuda %T (%s)", z, desc)
 	return d, nil
 }
 
@@ -181,10 +119,7 @@ func Open[T kernels.Float](opts Options) (_ *Device[T], err error) {
 // (a test, for instance, runs on its own goroutine).
 func (d *Device[T]) Bind() error {
 	runtime.LockOSThread()
-	if err := cu.SetCurrentContext(d.ctx); err != nil {
-		return fmt.Errorf("cuda: making the context current: %w", err)
-	}
-	return nil
+	return d.be.bind()
 }
 
 // Close waits for queued work and frees everything the device holds, including buffers still
@@ -207,33 +142,14 @@ func (d *Device[T]) release() error {
 		}
 	}
 	if d.mem != nil {
-		keep(d.mem.releaseAll()) // the fallback mailbox too
+		keep(d.mem.releaseAll()) // the unmapped mailbox too
 		d.mem = nil
 	}
-	keep(d.mailbox.mapped.free())
+	if d.mailbox.mapped {
+		keep(d.be.freeHostMapped(d.mailbox.host))
+	}
 	d.mailbox = mailbox{}
-	if d.handle != 0 {
-		keep(d.blas.destroy(d.handle))
-		d.handle = 0
-	}
-	if d.start != (cu.Event{}) {
-		keep(cu.DestroyEvent(&d.start))
-	}
-	if d.stop != (cu.Event{}) {
-		keep(cu.DestroyEvent(&d.stop))
-	}
-	if d.mod != (cu.Module{}) {
-		keep(d.mod.Unload())
-		d.mod = cu.Module{}
-	}
-	if d.stream != (cu.Stream{}) {
-		keep(d.stream.Destroy())
-		d.stream = cu.Stream{}
-	}
-	if d.ctx != (cu.CUContext{}) && !d.released {
-		keep(d.gpu.ReleasePrimaryCtx())
-		d.released = true
-	}
+	keep(d.be.close())
 	if d.err == nil && first != nil {
 		d.err = first
 	}
@@ -258,19 +174,21 @@ func (d *Device[T]) Err() error { return d.err }
 
 // openMailbox allocates the mailbox, mapped if the driver allows.
 func (d *Device[T]) openMailbox() error {
-	m, err := hostMem{}, fmt.Errorf("mapped memory not wanted")
 	if !d.opts.UnmappedMailbox {
-		m, err = allocHostMapped(mailboxSize)
+		host, dev, err := d.be.hostMapped(mailboxSize)
+		if err == nil {
+			d.mailbox = mailbox{mapped: true, dev: dev, host: host}
+			return nil
+		}
 	}
-	if err == nil {
-		d.mailbox = mailbox{mapped: m, dev: m.dev, host: m.host}
-		return nil
+	p, err := d.mem.get(mailboxSize)
+	if err != nil {
+		return fmt.Errorf("cuda: mailbox: %w", err)
 	}
-	p, derr := d.mem.get(mailboxSize)
-	if derr != nil {
-		return fmt.Errorf("cuda: mailbox: %v; %w", err, derr)
+	if err := d.be.memset(p, mailboxSize); err != nil {
+		return fmt.Errorf("cuda: zeroing the mailbox: %w", err)
 	}
-	if err := cu.MemsetD8(cu.DevicePtr(p), 0, mailboxSize); err != nil {
+	if err := d.be.synchronize(); err != nil {
 		return fmt.Errorf("cuda: zeroing the mailbox: %w", err)
 	}
 	cp := new([mailboxSize / 8]uint64)
@@ -283,12 +201,16 @@ func (d *Device[T]) syncStream() {
 	if d.err != nil {
 		return
 	}
-	if err := d.stream.Synchronize(); err != nil {
+	if err := d.be.synchronize(); err != nil {
 		d.fail(fmt.Errorf("cuda: waiting for the GPU (last kernel queued: %s): %w", d.last, err))
 		return
 	}
 	if d.mailbox.copy != nil {
-		if err := cu.MemcpyDtoH(d.mailbox.host, cu.DevicePtr(d.mailbox.dev), mailboxSize); err != nil {
+		err := d.be.dtoh(d.mailbox.host, d.mailbox.dev, mailboxSize)
+		if err == nil {
+			err = d.be.synchronize()
+		}
+		if err != nil {
 			d.fail(fmt.Errorf("cuda: reading the mailbox: %w", err))
 			return
 		}
@@ -314,7 +236,7 @@ func (d *Device[T]) checkFlags() {
 		}
 	}
 	if raised && d.mailbox.copy != nil {
-		if err := cu.MemsetD8(cu.DevicePtr(d.mailbox.dev), 0, flagWords*4); err != nil {
+		if err := d.be.memset(d.mailbox.dev, flagWords*4); err != nil {
 			d.fail(fmt.Errorf("cuda: clearing the error flags: %w", err))
 		}
 	}
@@ -332,7 +254,7 @@ func (d *Device[T]) Time(f func()) (float64, error) {
 	if d.err != nil {
 		return 0, d.err
 	}
-	if err := d.start.Record(d.stream); err != nil {
+	if err := d.be.record(false); err != nil {
 		d.fail(fmt.Errorf("cuda: recording an event: %w", err))
 		return 0, d.err
 	}
@@ -340,7 +262,7 @@ func (d *Device[T]) Time(f func()) (float64, error) {
 	if d.err != nil {
 		return 0, d.err
 	}
-	if err := d.stop.Record(d.stream); err != nil {
+	if err := d.be.record(true); err != nil {
 		d.fail(fmt.Errorf("cuda: recording an event: %w", err))
 		return 0, d.err
 	}
@@ -348,7 +270,7 @@ func (d *Device[T]) Time(f func()) (float64, error) {
 	if d.err != nil {
 		return 0, d.err
 	}
-	ms, err := d.start.Elapsed(d.stop)
+	ms, err := d.be.elapsed()
 	if err != nil {
 		d.fail(fmt.Errorf("cuda: event time: %w", err))
 	}
@@ -389,7 +311,7 @@ func (d *Device[T]) allocZeroed(bytes int64) uintptr {
 		return 1
 	}
 	if bytes > 0 && d.err == nil {
-		if err := cu.MemsetD8Async(cu.DevicePtr(p), 0, bytes, d.stream); err != nil {
+		if err := d.be.memset(p, bytes); err != nil {
 			d.fail(fmt.Errorf("cuda: zeroing %d bytes: %w", bytes, err))
 		}
 	}
@@ -444,7 +366,7 @@ func (d *Device[T]) upload(dst uint64, src unsafe.Pointer, bytes int64) {
 	if bytes == 0 || d.err != nil {
 		return
 	}
-	if err := cu.MemcpyHtoDAsync(cu.DevicePtr(dst), src, bytes, d.stream); err != nil {
+	if err := d.be.htod(uintptr(dst), src, bytes); err != nil {
 		d.fail(fmt.Errorf("cuda: upload of %d bytes: %w", bytes, err))
 	}
 }
@@ -467,7 +389,7 @@ func (d *Device[T]) DownloadInts(dst []int32, src kernels.Ints) {
 
 func (d *Device[T]) download(dst unsafe.Pointer, src uint64, bytes int64) {
 	if bytes > 0 && d.err == nil {
-		if err := cu.MemcpyDtoHAsync(dst, cu.DevicePtr(src), bytes, d.stream); err != nil {
+		if err := d.be.dtoh(dst, uintptr(src), bytes); err != nil {
 			d.fail(fmt.Errorf("cuda: download of %d bytes (last kernel queued: %s): %w", bytes, d.last, err))
 		}
 	}

@@ -14,7 +14,11 @@
 // goroutine (each test, for example). Like every kernels.Device, it is used by one goroutine
 // at a time.
 //
-// Without the tag this package holds only the pure-Go parts that need no GPU (argument checks,
+// With the `cudaemu` tag instead, the same device runs on the CPU: the kernels compile as C++
+// (emu.h, emu.cpp) and device memory is host memory. It is slow and exists to test the kernels
+// and this package's Go code without a GPU (docs/GPU.md).
+//
+// Without either tag this package holds only the pure-Go parts that need no GPU (argument checks,
 // the caching allocator's bookkeeping) and a test that the committed fatbin matches its
 // sources. gorgonia.org/cu initialises the driver when a program starts and exits the process
 // when there is none, which is why nothing outside the tag may import it.

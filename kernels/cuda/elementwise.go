@@ -1,4 +1,4 @@
-//go:build cuda
+//go:build cuda || cudaemu
 
 package cuda
 
@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/gosru/gosru/kernels"
-	"gorgonia.org/cu"
 )
 
 // The memory-bound kernels (kernels.Elementwise). Shapes are checked here, on the calling
@@ -18,7 +17,7 @@ func (d *Device[T]) Fill(dst kernels.Buf[T], v T) {
 		return
 	}
 	if v == 0 { // +0 is all zero bits in both precisions
-		if err := cu.MemsetD8Async(cu.DevicePtr(devPtr(dst)), 0, int64(n)*elemSize[T](), d.stream); err != nil {
+		if err := d.be.memset(uintptr(devPtr(dst)), int64(n)*elemSize[T]()); err != nil {
 			d.fail(fmt.Errorf("cuda: Fill of %d elements: %w", n, err))
 		}
 		return
@@ -33,7 +32,7 @@ func (d *Device[T]) Copy(dst, src kernels.Buf[T]) {
 	if n == 0 || d.err != nil {
 		return
 	}
-	if err := cu.MemcpyDtoDAsync(cu.DevicePtr(devPtr(dst)), cu.DevicePtr(devPtr(src)), int64(n)*elemSize[T](), d.stream); err != nil {
+	if err := d.be.dtod(uintptr(devPtr(dst)), uintptr(devPtr(src)), int64(n)*elemSize[T]()); err != nil {
 		d.fail(fmt.Errorf("cuda: Copy of %d elements: %w", n, err))
 	}
 }

@@ -1,4 +1,4 @@
-//go:build cuda
+//go:build cuda || cudaemu
 
 package cuda
 
@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"math"
 	"unsafe"
-
-	"gorgonia.org/cu"
 )
 
-// kernel is one function of the fatbin.
+// kernel is one function of the fatbin (kernelFn is the backend's handle).
 type kernel struct {
-	fn   cu.Function
+	fn   kernelFn
 	name string
 }
 
@@ -35,7 +33,7 @@ type kernelSet struct {
 
 // load looks up every kernel once, at Open: name plus _f32 or _f64, or name alone for the
 // kernels that exist in one precision.
-func (ks *kernelSet) load(mod cu.Module, f64 bool) error {
+func (ks *kernelSet) load(be *backend, f64 bool) error {
 	suffix := "_f32"
 	if f64 {
 		suffix = "_f64"
@@ -59,7 +57,7 @@ func (ks *kernelSet) load(mod cu.Module, f64 bool) error {
 		{&ks.lstmFwd, "lstm_fwd"}, {&ks.lstmBwd, "lstm_bwd"},
 	}
 	get := func(k *kernel, name string) error {
-		fn, err := mod.Function(name)
+		fn, err := be.function(name)
 		if err != nil {
 			return fmt.Errorf("cuda: kernel %s is not in the fatbin (%s): %w", name, fatbinBuiltWith, err)
 		}
@@ -128,7 +126,7 @@ func (d *Device[T]) launch(k *kernel, gridX, gridY, blockX, blockY int) {
 	if d.err != nil || gridX == 0 || gridY == 0 {
 		return
 	}
-	if err := k.fn.Launch(gridX, gridY, 1, blockX, blockY, 1, 0, d.stream, d.args.p[:d.args.n]); err != nil {
+	if err := d.be.launch(k.fn, gridX, gridY, blockX, blockY, d.args.p[:d.args.n]); err != nil {
 		d.fail(fmt.Errorf("cuda: launching %s (grid %d×%d, block %d×%d): %w", k.name, gridX, gridY, blockX, blockY, err))
 		return
 	}
