@@ -8,7 +8,8 @@
 # 2. the golden tests on the CUDA device (float32 ≤ 1e-5, float64 ≤ 1e-9);
 # 3. sru bench --device cuda --sizes all (SRU, our LSTM and CNN), median of 50;
 # 4. scripts/bench_pytorch.py: cuDNN LSTM and conv2d at the same sizes, strict FP32;
-# then the comparison table, last. Everything goes to $OUT (at most 8 files come back). Each
+# 5. two epochs of the quickstart experiment (sru run, device = "cuda"), then on the CPU;
+# then the comparison table, last. Everything goes to $OUT (8 files: at most 8 come back). Each
 # stage has its own time limit, so one that hangs does not take the others down; the whole
 # check stays under about 6 minutes.
 set -uo pipefail
@@ -21,12 +22,12 @@ if [ ! -x "$B/sru" ]; then
 	exit 2
 fi
 
-{
+env_txt=$({
 	cat "$B/BUILD"
 	nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1
 	ldconfig -p 2>/dev/null | grep -E 'libcublas\.so|libcuda\.so' | head
 	ls /usr/local/cuda/lib64/libcublas.so* 2>/dev/null
-} >"$OUT/env.txt" 2>&1
+} 2>&1)
 # cuBLAS: the loader's path first, then the toolkit's.
 export LD_LIBRARY_PATH="${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}/usr/local/cuda/lib64"
 
@@ -49,8 +50,15 @@ stage "sru bench --device cuda" 120 . "$B/sru" bench --device cuda --sizes all -
 	--json "$OUT/bench.json" >"$OUT/bench.log" 2>&1
 stage "PyTorch cuDNN LSTM, conv2d" 100 . env PYTHONUNBUFFERED=1 python3 scripts/bench_pytorch.py run \
 	--json "$OUT/pytorch.json" >"$OUT/pytorch.log" 2>&1
+runs=$(mktemp -d)
+for dev in cuda cpu; do
+	stage "sru run quickstart ($dev)" 60 . "$B/sru" run experiments/quickstart.toml -set device=$dev \
+		-set train.epochs=2 -runs-dir "$runs" >>"$OUT/train.log" 2>&1
+done
 
 {
+	echo "== machine"
+	echo "$env_txt"
 	echo "== stages"
 	printf '%s\n' "${status[@]}"
 	logs='device:|kernels:|allocator:|SRU forward'
@@ -58,6 +66,8 @@ stage "PyTorch cuDNN LSTM, conv2d" 100 . env PYTHONUNBUFFERED=1 python3 scripts/
 	grep -E '^\s*(--- FAIL|FAIL|panic:)|_test.go:[0-9]+:' "$OUT/cuda_test.log" | grep -vE "$logs" | head -30
 	echo "== golden tests: $(grep -c -- '--- PASS' "$OUT/golden_test.log") passed, $(grep -c -- '--- FAIL' "$OUT/golden_test.log") failed; failures (first 20 lines):"
 	grep -E '^\s*(--- FAIL|FAIL|panic:)|_test.go:[0-9]+:' "$OUT/golden_test.log" | grep -vE "$logs" | head -20
+	echo "== two epochs of the quickstart, GPU then CPU (the accuracies should agree closely)"
+	grep -E '^(device|done):' "$OUT/train.log"
 	echo "== sru bench table"
 	cat "$OUT/bench.log"
 	echo
