@@ -11,10 +11,9 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 
-# The toolkit is in Debian's contrib and non-free components; add them to every Debian source
-# that lacks them (deb822 .sources files and one-line .list files alike).
-# Each component is added only where it is missing as a whole word ("non-free-firmware" is not
-# "non-free").
+# The toolkit is in Debian's contrib and non-free components: add each to every Debian source
+# that lacks it as a whole word ("non-free-firmware" is not "non-free"), in deb822 .sources files
+# and one-line sources.list alike.
 has_word() { tr ' ' '\n' <<<"$1" | grep -qx "$2"; }
 for f in /etc/apt/sources.list.d/*.sources; do
 	[ -f "$f" ] || continue
