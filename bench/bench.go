@@ -254,7 +254,9 @@ func (s *subject[T]) step(backward bool) {
 	g.Reset()
 	s.x.Grad = kernels.Buf[T]{} // as below a real model: x gets a fresh gradient each step
 	y := s.mod.forward(g, s.x)
-	s.nFwd = len(s.rec.calls)
+	if s.rec.on {
+		s.nFwd = len(s.rec.calls)
+	}
 	if backward {
 		s.dev.Fill(g.Grad(y), 1)
 		g.BackwardFrom()

@@ -232,3 +232,30 @@ func TestSummarise(t *testing.T) {
 		t.Errorf("summarise of two = %+v", s)
 	}
 }
+
+// TestReplays checks that the GEMM-only measurements replay exactly the recorded GEMMs: the
+// forward's for the forward, all of them for forward+backward, also after timed steps.
+func TestReplays(t *testing.T) {
+	counter := &recorder[float64]{Device: kernels.MustCPU[float64](), on: true}
+	s := Size{L: 4, B: 2, D: 6, Layers: 2}
+	for _, spec := range modelSpecs {
+		sub, err := newSubject[float64](counter, spec, s, tinyOptions(s), Machine{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sub.record()
+		nAll := len(sub.rec.calls)
+		for _, c := range []struct {
+			task, want int
+		}{{1, nAll}, {0, sub.nFwd}, {2, sub.nFwd}, {1, nAll}, {3, nAll}, {2, sub.nFwd}} {
+			counter.calls = counter.calls[:0]
+			sub.task(c.task)()
+			if len(counter.calls) != c.want {
+				t.Errorf("%s: task %d ran %d GEMMs, want %d", spec.name, c.task, len(counter.calls), c.want)
+			}
+		}
+		if sub.nFwd == 0 || sub.nFwd >= nAll {
+			t.Errorf("%s: %d GEMMs forward of %d", spec.name, sub.nFwd, nAll)
+		}
+	}
+}
