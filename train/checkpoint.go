@@ -56,7 +56,8 @@ type History struct {
 	WallSeconds  float64 // time since the run started, across resumes
 	Items        int64   // examples or tokens trained on
 	EpochSeconds []float64
-	Stopped      string // why training ended early, if it did
+	EpochStart   float64 // TrainSeconds when the current epoch began (resume inside an epoch)
+	Stopped      string  // why training ended early, if it did
 }
 
 // checkpointMagic starts every checkpoint file; the last 32 bytes are the SHA-256 of the rest.

@@ -150,8 +150,10 @@ func (l *loop[T]) train(ctx context.Context) error {
 				sf.StartEpoch()
 			}
 		}
+		if l.st.cursor == 0 {
+			l.st.hist.EpochStart = l.st.hist.TrainSeconds
+		}
 		bar := l.progressBar(nb)
-		epochStart := l.st.hist.TrainSeconds
 		var lossSum float64
 		var lossN, items int
 		tick := time.Now()
@@ -210,7 +212,7 @@ func (l *loop[T]) train(ctx context.Context) error {
 		l.st.epoch++
 		l.st.cursor = 0
 		l.st.perm = nil
-		l.st.hist.EpochSeconds = append(l.st.hist.EpochSeconds, l.st.hist.TrainSeconds-epochStart)
+		l.st.hist.EpochSeconds = append(l.st.hist.EpochSeconds, l.st.hist.TrainSeconds-l.st.hist.EpochStart)
 		if err := l.endEpoch(hasValid); err != nil {
 			return err
 		}
