@@ -144,14 +144,14 @@ func (l *loop[T]) train(ctx context.Context) error {
 	}
 	hasValid := slices.Contains(l.Task.Splits(), "valid")
 	for !l.done() {
-		if l.st.cursor == 0 {
+		// A new epoch draws its batch order once; a checkpoint written before its first step
+		// keeps the order, so a resume there must not draw again.
+		if l.st.perm == nil {
 			l.st.perm = l.newPerm(nb)
+			l.st.hist.EpochStart = l.st.hist.TrainSeconds
 			if sf, ok := l.Task.(Stateful); ok {
 				sf.StartEpoch()
 			}
-		}
-		if l.st.cursor == 0 {
-			l.st.hist.EpochStart = l.st.hist.TrainSeconds
 		}
 		bar := l.progressBar(nb)
 		var lossSum float64

@@ -235,6 +235,57 @@ func TestResumeInsideEpoch(t *testing.T) {
 	}
 }
 
+// TestResumeAtEpochBoundary: an interrupt that lands while an epoch ends (during its
+// evaluation) resumes with the same batch order as an uninterrupted run.
+func TestResumeAtEpochBoundary(t *testing.T) {
+	straight := newTestRun(t, newMLPTask(6), 3)
+	if _, err := straight.Train(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	first := newTestRun(t, newMLPTask(6), 3)
+	first.Task = &cancelOnEval{mlpTask: first.Task.(*mlpTask), n: 2, cancel: cancel}
+	if _, err := first.Train(ctx, nil); !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("got %v, want ErrInterrupted", err)
+	}
+	path, _ := LatestCheckpoint(first.Dir)
+	ck, err := ReadCheckpoint(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ck.Epoch != 2 || ck.Cursor != 0 {
+		t.Fatalf("checkpoint at epoch %d cursor %d, want the boundary after epoch 2", ck.Epoch, ck.Cursor)
+	}
+	resumed := newTestRun(t, newMLPTask(6), 3)
+	resumed.Dir = first.Dir
+	if _, err := resumed.Train(context.Background(), ck); err != nil {
+		t.Fatal(err)
+	}
+	a, b := paramValues(straight.Task.Params()), paramValues(resumed.Task.Params())
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("parameter %d: resumed %v, straight %v", i, b[i], a[i])
+		}
+	}
+}
+
+// cancelOnEval cancels the run's context during its n-th validation.
+type cancelOnEval struct {
+	*mlpTask
+	n      int
+	cancel func()
+}
+
+func (c *cancelOnEval) Evaluate(split string) (Metrics, error) {
+	if split == "valid" {
+		c.n--
+		if c.n == 0 {
+			c.cancel()
+		}
+	}
+	return c.mlpTask.Evaluate(split)
+}
+
 type cancelAfter struct {
 	*mlpTask
 	n      int
