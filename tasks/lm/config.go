@@ -58,7 +58,8 @@ type SRUOptions struct {
 // DefaultConfig is the paper's PTB setup (asappresearch/sru language_model/train_lm.py): 6 SRU
 // layers of 910 units in the 2017 form with identity activation and highway bias −3, tied
 // embeddings, dropout 0.7 on embeddings and softmax input and 0.2 inside the SRU, batches of 32
-// streams unrolled 35 steps, evaluation on one stream.
+// streams unrolled 35 steps. Evaluation runs 10 streams, which is faster; the paper's protocol
+// is one (eval_batch_size = 1, as the experiment files set it).
 func DefaultConfig() Config {
 	return Config{
 		Dataset: "ptb", Model: "sru", BatchSize: 32, EvalBatchSize: 10, Unroll: 35,

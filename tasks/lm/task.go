@@ -1,5 +1,5 @@
-// Package lm is the word-level language modelling task of the SRU paper (Penn Treebank, Table
-// 4), set up as the official code (asappresearch/sru language_model/train_lm.py) sets it up:
+// Package lm is the word-level language modelling task of the SRU paper (Penn Treebank), set
+// up as the official code (asappresearch/sru language_model/train_lm.py) sets it up:
 // every line of a split ends with <eos>; each split is cut into B contiguous streams; training
 // runs truncated back-propagation through windows of `unroll` steps in order, carrying the
 // recurrent state from one window to the next (detached) and resetting it every epoch; the
@@ -13,8 +13,8 @@
 //     (the paper's first 175 epochs).
 //   - The logged training loss is the per-token mean NLL; the update is still that of the
 //     official loss (summed over the window, averaged over streams) when sum_over_time.
-//   - The vocabulary is <eos>-terminated as in the issue's convention (train_lm.py writes
-//     </s>); ids are given in order of first occurrence in train, as there.
+//   - Lines end with <eos>, the usual PTB name (train_lm.py writes </s>: only the name
+//     differs); ids are given in order of first occurrence in train, as there.
 //
 // Shapes: L = steps in a window, B = streams, D = embedding width, V = vocabulary. Windows
 // are time-major [L, B].
