@@ -18,7 +18,7 @@ type sruBackwardTask[T Float] struct {
 
 // SRUForward runs the recurrence of one layer (see SRUArgs).
 func (d *CPU[T]) SRUForward(a *SRUArgs[T]) {
-	a.check()
+	a.Check()
 	d.sruFwd.a = a
 	d.pool.Run(&d.sruFwd, a.Out(), colGrain)
 	d.sruFwd.a = nil
@@ -26,8 +26,8 @@ func (d *CPU[T]) SRUForward(a *SRUArgs[T]) {
 
 // SRUBackward runs the reverse recurrence: GU, GX, GC0, and the bias and weight_c gradients.
 func (d *CPU[T]) SRUBackward(a *SRUArgs[T], g *SRUGrads[T]) {
-	a.check()
-	g.check(a)
+	a.Check()
+	g.Check(a)
 	t := &d.sruBwd
 	t.a, t.g = a, g
 	if g.GC0.IsNil() {

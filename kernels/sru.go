@@ -52,7 +52,8 @@ type SRUGrads[T Float] struct {
 // Out is the layer's output width Dirs·H.
 func (a *SRUArgs[T]) Out() int { return a.Dirs * a.H }
 
-func (a *SRUArgs[T]) check() {
+// Check panics when the arguments are inconsistent (every device calls it before launching).
+func (a *SRUArgs[T]) Check() {
 	out := a.Out()
 	n := a.L * a.B
 	if a.K != 3 && a.K != 4 {
@@ -60,6 +61,9 @@ func (a *SRUArgs[T]) check() {
 	}
 	if a.Dirs != 1 && a.Dirs != 2 {
 		panic("kernels: SRU Dirs must be 1 or 2")
+	}
+	if a.L < 0 || a.B < 0 || a.H < 0 {
+		panic(fmt.Sprintf("kernels: SRU with L=%d, B=%d, H=%d", a.L, a.B, a.H))
 	}
 	mustLen("SRU U", a.U, n*out*a.K)
 	if a.K == 3 && a.Skip {
@@ -80,7 +84,8 @@ func (a *SRUArgs[T]) check() {
 	}
 }
 
-func (g *SRUGrads[T]) check(a *SRUArgs[T]) {
+// Check panics when the gradients do not fit the arguments a.
+func (g *SRUGrads[T]) Check(a *SRUArgs[T]) {
 	out := a.Out()
 	n := a.L * a.B
 	mustLen("SRU GY", g.GY, n*out)

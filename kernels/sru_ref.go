@@ -6,7 +6,7 @@ import "math"
 // the equations in docs/SRU-MATH.md, in float64. It works on host buffers and exists so that
 // tests can hold the fused kernels (CPU and CUDA) against it.
 func SRUForwardRef[T Float](a *SRUArgs[T]) {
-	a.check()
+	a.Check()
 	out := a.Out()
 	for b := 0; b < a.B; b++ {
 		for col := 0; col < out; col++ {
@@ -46,8 +46,8 @@ func SRUForwardRef[T Float](a *SRUArgs[T]) {
 
 // SRUBackwardRef is the readable reference of SRUBackward.
 func SRUBackwardRef[T Float](a *SRUArgs[T], g *SRUGrads[T]) {
-	a.check()
-	g.check(a)
+	a.Check()
+	g.Check(a)
 	out := a.Out()
 	K := a.K
 	for b := 0; b < a.B; b++ {

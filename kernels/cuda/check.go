@@ -81,51 +81,6 @@ func checkGemm(transA, transB bool, m, n, k, lenA, lda, strideA, lenB, ldb, stri
 	checkMatrix("C", lenC-last*strideC, m, n, ldc)
 }
 
-func checkSRU[T kernels.Float](a *kernels.SRUArgs[T]) {
-	if a.K != 3 && a.K != 4 {
-		panic("cuda: SRU K must be 3 or 4")
-	}
-	if a.Dirs != 1 && a.Dirs != 2 {
-		panic("cuda: SRU Dirs must be 1 or 2")
-	}
-	if a.L < 0 || a.B < 0 || a.H < 0 {
-		panic(fmt.Sprintf("cuda: SRU with L=%d, B=%d, H=%d", a.L, a.B, a.H))
-	}
-	out := a.Out()
-	n := a.L * a.B
-	mustLen("SRU U", a.U, n*out*a.K)
-	if a.K == 3 && a.Skip {
-		mustLen("SRU X", a.X, n*out)
-	}
-	mustLen("SRU WeightC", a.WeightC, 2*out)
-	mustLen("SRU Bias", a.Bias, 2*out)
-	mustLenOpt("SRU C0", a.C0, a.B*out)
-	mustLenOpt("SRU Pad", a.Pad, n)
-	mustLenOpt("SRU Mask", a.Mask, a.B*out)
-	mustLen("SRU Y", a.Y, n*out)
-	mustLen("SRU C", a.C, n*out)
-	mustLen("SRU CLast", a.CLast, a.B*out)
-	mustLenOpt("SRU F", a.F, n*out)
-	mustLenOpt("SRU R", a.R, n*out)
-	if a.F.IsNil() != a.R.IsNil() {
-		panic("cuda: SRU F and R must be given together")
-	}
-}
-
-func checkSRUGrads[T kernels.Float](a *kernels.SRUArgs[T], g *kernels.SRUGrads[T]) {
-	out := a.Out()
-	n := a.L * a.B
-	mustLen("SRU GY", g.GY, n*out)
-	mustLenOpt("SRU GCLast", g.GCLast, a.B*out)
-	mustLen("SRU GU", g.GU, n*out*a.K)
-	if a.K == 3 && a.Skip {
-		mustLen("SRU GX", g.GX, n*out)
-	}
-	mustLenOpt("SRU GC0", g.GC0, a.B*out)
-	mustLenOpt("SRU GWeightC", g.GWeightC, 2*out)
-	mustLen("SRU GBias", g.GBias, 2*out)
-}
-
 // checkLSTMCell checks the arguments that the forward and the backward cell share.
 func checkLSTMCell[T kernels.Float](B, H int, gates, cPrev, c, y kernels.Buf[T], ldy int, pad kernels.Buf[T]) {
 	if B < 0 || H < 0 {

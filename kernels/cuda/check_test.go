@@ -58,28 +58,28 @@ func TestCheckSRU(t *testing.T) {
 	a := &kernels.SRUArgs[float32]{L: L, B: B, H: H, Dirs: 2, K: 3, Skip: true,
 		U: buf(L * B * 8 * 3), X: buf(L * B * 8), WeightC: buf(16), Bias: buf(16),
 		Y: buf(L * B * 8), C: buf(L * B * 8), CLast: buf(B * 8)}
-	if m := panics(func() { checkSRU(a) }); m != "" {
+	if m := panics(func() { a.Check() }); m != "" {
 		t.Fatalf("valid arguments rejected: %s", m)
 	}
 	a.F = buf(L * B * 8)
-	if m := panics(func() { checkSRU(a) }); !strings.Contains(m, "F and R") {
+	if m := panics(func() { a.Check() }); !strings.Contains(m, "F and R") {
 		t.Errorf("F without R: %q", m)
 	}
 	a.F, a.K = kernels.Buf[float32]{}, 5
-	if m := panics(func() { checkSRU(a) }); !strings.Contains(m, "K must be") {
+	if m := panics(func() { a.Check() }); !strings.Contains(m, "K must be") {
 		t.Errorf("K = 5: %q", m)
 	}
 	a.K, a.Skip, a.X = 3, true, buf(1)
-	if m := panics(func() { checkSRU(a) }); !strings.Contains(m, "SRU X") {
+	if m := panics(func() { a.Check() }); !strings.Contains(m, "SRU X") {
 		t.Errorf("short X: %q", m)
 	}
 	g := &kernels.SRUGrads[float32]{GY: buf(L * B * 8), GU: buf(L * B * 8 * 3), GX: buf(L * B * 8), GBias: buf(16)}
 	a.X = buf(L * B * 8)
-	if m := panics(func() { checkSRUGrads(a, g) }); m != "" {
+	if m := panics(func() { g.Check(a) }); m != "" {
 		t.Errorf("valid gradients rejected: %s", m)
 	}
 	g.GWeightC = buf(15)
-	if m := panics(func() { checkSRUGrads(a, g) }); !strings.Contains(m, "GWeightC") {
+	if m := panics(func() { g.Check(a) }); !strings.Contains(m, "GWeightC") {
 		t.Errorf("short GWeightC: %q", m)
 	}
 }

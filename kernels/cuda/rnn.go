@@ -9,7 +9,7 @@ import "github.com/gosru/gosru/kernels"
 
 // SRUForward runs the recurrence of one layer, both directions in one launch.
 func (d *Device[T]) SRUForward(a *kernels.SRUArgs[T]) {
-	checkSRU(a)
+	a.Check()
 	d.a().i(a.L).i(a.B).i(a.H).i(a.Dirs).i(a.K).b(a.Tanh).b(a.Skip).f(float64(a.Alpha), d.f64).
 		ptr(devPtr(a.U)).ptr(devPtr(a.X)).ptr(devPtr(a.WeightC)).ptr(devPtr(a.Bias)).ptr(devPtr(a.C0)).
 		ptr(devPtr(a.Pad)).ptr(devPtr(a.Mask)).ptr(devPtr(a.Y)).ptr(devPtr(a.C)).ptr(devPtr(a.CLast)).
@@ -20,8 +20,8 @@ func (d *Device[T]) SRUForward(a *kernels.SRUArgs[T]) {
 // SRUBackward runs the reverse recurrence, then adds the per-(b, column) bias and weight_c
 // gradient sums over b in a second, deterministic kernel.
 func (d *Device[T]) SRUBackward(a *kernels.SRUArgs[T], g *kernels.SRUGrads[T]) {
-	checkSRU(a)
-	checkSRUGrads(a, g)
+	a.Check()
+	g.Check(a)
 	out := a.Out()
 	if a.B*out == 0 {
 		return
