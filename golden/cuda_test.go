@@ -3,8 +3,6 @@
 package golden_test
 
 import (
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/gosru/gosru/golden"
@@ -15,17 +13,6 @@ import (
 // float32 within 1e-5 (the CPU device's bar) and float64 within 1e-9. The devices run
 // asynchronously, as in training; the module code is the same as on the CPU.
 func TestGoldenCUDA(t *testing.T) {
-	dir, err := golden.Dir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := golden.Files(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) == 0 {
-		t.Fatalf("no golden cases in %s (set SRU_GOLDEN_DIR)", dir)
-	}
 	opts, err := cuda.OptionsFromEnv()
 	if err != nil {
 		t.Fatal(err)
@@ -42,26 +29,19 @@ func TestGoldenCUDA(t *testing.T) {
 	}
 	defer gpu64.Close()
 	t.Logf("device: %s", gpu32.Name())
-	for _, f := range files {
-		name := strings.TrimSuffix(filepath.Base(f), ".json")
-		t.Run(name, func(t *testing.T) {
-			gc, err := golden.Load(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			// Subtests run on goroutines of their own: each binds the context first.
-			switch gc.Kind {
-			case "sru":
-				t.Run("float32", func(t *testing.T) { bind(t, gpu32); checkSRU(t, gc, gpu32, 1e-5); syncOK(t, gpu32) })
-				t.Run("float64", func(t *testing.T) { bind(t, gpu64); checkSRU(t, gc, gpu64, 1e-9); syncOK(t, gpu64) })
-			case "lstm":
-				t.Run("float32", func(t *testing.T) { bind(t, gpu32); checkLSTM(t, gc, gpu32, 1e-5); syncOK(t, gpu32) })
-				t.Run("float64", func(t *testing.T) { bind(t, gpu64); checkLSTM(t, gc, gpu64, 1e-9); syncOK(t, gpu64) })
-			default:
-				t.Fatalf("unknown case kind %q", gc.Kind)
-			}
-		})
-	}
+	golden.Each(t, func(t *testing.T, gc *golden.Case) {
+		// Subtests run on goroutines of their own: each binds the context first.
+		switch gc.Kind {
+		case "sru":
+			t.Run("float32", func(t *testing.T) { bind(t, gpu32); checkSRU(t, gc, gpu32, 1e-5); syncOK(t, gpu32) })
+			t.Run("float64", func(t *testing.T) { bind(t, gpu64); checkSRU(t, gc, gpu64, 1e-9); syncOK(t, gpu64) })
+		case "lstm":
+			t.Run("float32", func(t *testing.T) { bind(t, gpu32); checkLSTM(t, gc, gpu32, 1e-5); syncOK(t, gpu32) })
+			t.Run("float64", func(t *testing.T) { bind(t, gpu64); checkLSTM(t, gc, gpu64, 1e-9); syncOK(t, gpu64) })
+		default:
+			t.Fatalf("unknown case kind %q", gc.Kind)
+		}
+	})
 }
 
 func bind(t *testing.T, d interface{ Bind() error }) {

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
+	"testing"
 )
 
 // Tensor is a row-major array from a case file.
@@ -154,4 +156,30 @@ func MaxAbsDiff(a, b []float64) float64 {
 		m = max(m, d)
 	}
 	return m
+}
+
+// Each runs f on every case of Dir(), in a subtest named after its file; no case at all, or a
+// file that does not load, fails the test.
+func Each(t *testing.T, f func(t *testing.T, c *Case)) {
+	t.Helper()
+	dir, err := Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := Files(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatalf("no golden cases in %s (set SRU_GOLDEN_DIR)", dir)
+	}
+	for _, path := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(path), ".json"), func(t *testing.T) {
+			c, err := Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f(t, c)
+		})
+	}
 }
