@@ -1,7 +1,5 @@
 package kernels
 
-import "fmt"
-
 // The fused LSTM cell on the CPU. The parallel index is the flat element b·H + j of the [B, H]
 // state: every element is independent within a step, so splitting the flat range serves both
 // many short rows (large B, small H) and one long row (B = 1). A worker walks its range row by
@@ -28,10 +26,7 @@ type lstmBackwardTask[T Float] struct {
 
 // LSTMCellForward runs one step of the cell (see LSTMKernels).
 func (d *CPU[T]) LSTMCellForward(B, H int, gates, bias, cPrev, hPrev, c, h, y Buf[T], ldy int, pad Buf[T]) {
-	checkLSTMCell(B, H, gates, cPrev, c, y, ldy, pad)
-	mustLenOpt("LSTM bias", bias, 4*H)
-	mustLen("LSTM hPrev", hPrev, B*H)
-	mustLen("LSTM h", h, B*H)
+	CheckLSTMCellForward(B, H, gates, bias, cPrev, hPrev, c, h, y, ldy, pad)
 	t := &d.lstmFwd
 	*t = lstmForwardTask[T]{H: H, gates: gates.Host(), bias: bias.Host(), cPrev: cPrev.Host(), hPrev: hPrev.Host(),
 		c: c.Host(), h: h.Host(), y: y.Host(), ldy: ldy, pad: pad.Host()}
@@ -42,35 +37,13 @@ func (d *CPU[T]) LSTMCellForward(B, H int, gates, bias, cPrev, hPrev, c, h, y Bu
 // LSTMCellBackward runs one step of the cell backwards (see LSTMKernels).
 func (d *CPU[T]) LSTMCellBackward(B, H int, dgates, dcPrev, dhPrev, gates, cPrev, c, dy Buf[T], ldy int,
 	dh, dc, pad Buf[T]) {
-	checkLSTMCell(B, H, gates, cPrev, c, dy, ldy, pad)
-	mustLen("LSTM dgates", dgates, B*4*H)
-	mustLen("LSTM dcPrev", dcPrev, B*H)
-	mustLen("LSTM dhPrev", dhPrev, B*H)
-	mustLen("LSTM dh", dh, B*H)
-	mustLen("LSTM dc", dc, B*H)
+	CheckLSTMCellBackward(B, H, dgates, dcPrev, dhPrev, gates, cPrev, c, dy, ldy, dh, dc, pad)
 	t := &d.lstmBwd
 	*t = lstmBackwardTask[T]{H: H, dgates: dgates.Host(), dcPrev: dcPrev.Host(), dhPrev: dhPrev.Host(),
 		gates: gates.Host(), cPrev: cPrev.Host(), c: c.Host(), dy: dy.Host(), ldy: ldy,
 		dh: dh.Host(), dc: dc.Host(), pad: pad.Host()}
 	d.pool.Run(t, B*H, lstmGrain)
 	*t = lstmBackwardTask[T]{}
-}
-
-// checkLSTMCell checks the arguments that the forward and the backward kernels share.
-func checkLSTMCell[T Float](B, H int, gates, cPrev, c, y Buf[T], ldy int, pad Buf[T]) {
-	if B < 0 || H < 0 {
-		panic(fmt.Sprintf("kernels: LSTM cell with B=%d, H=%d", B, H))
-	}
-	mustLen("LSTM gates", gates, B*4*H)
-	mustLen("LSTM cPrev", cPrev, B*H)
-	mustLen("LSTM c", c, B*H)
-	mustLenOpt("LSTM pad", pad, B)
-	if !y.IsNil() && B > 0 {
-		if ldy < H || y.Len() < (B-1)*ldy+H {
-			panic(fmt.Sprintf("kernels: LSTM y/dy of length %d with ldy=%d cannot hold [%d, %d]",
-				y.Len(), ldy, B, H))
-		}
-	}
 }
 
 // Run handles flat elements [lo, hi), one row segment at a time.

@@ -120,12 +120,7 @@ func (p *layerNormParamTask[T]) Run(lo, hi int) {
 }
 
 func (d *CPU[T]) LayerNorm(rows, cols int, y, x, gamma, beta, mean, rstd Buf[T], eps T) {
-	mustLen("LayerNorm x", x, rows*cols)
-	mustLen("LayerNorm y", y, rows*cols)
-	mustLenOpt("LayerNorm gamma", gamma, cols)
-	mustLenOpt("LayerNorm beta", beta, cols)
-	mustLen("LayerNorm mean", mean, rows)
-	mustLen("LayerNorm rstd", rstd, rows)
+	CheckLayerNorm(rows, cols, y, x, gamma, beta, mean, rstd)
 	if cols == 0 {
 		return
 	}
@@ -136,17 +131,7 @@ func (d *CPU[T]) LayerNorm(rows, cols int, y, x, gamma, beta, mean, rstd Buf[T],
 }
 
 func (d *CPU[T]) LayerNormBackward(rows, cols int, dx, dgamma, dbeta, dy, x, gamma, mean, rstd Buf[T]) {
-	mustLen("LayerNormBackward x", x, rows*cols)
-	mustLen("LayerNormBackward dy", dy, rows*cols)
-	mustLenOpt("LayerNormBackward dx", dx, rows*cols)
-	mustLenOpt("LayerNormBackward gamma", gamma, cols)
-	mustLenOpt("LayerNormBackward dgamma", dgamma, cols)
-	mustLenOpt("LayerNormBackward dbeta", dbeta, cols)
-	mustLen("LayerNormBackward mean", mean, rows)
-	mustLen("LayerNormBackward rstd", rstd, rows)
-	if !dgamma.IsNil() && gamma.IsNil() {
-		panic("kernels: LayerNormBackward: dgamma without gamma")
-	}
+	CheckLayerNormBackward(rows, cols, dx, dgamma, dbeta, dy, x, gamma, mean, rstd)
 	if cols == 0 {
 		return
 	}
@@ -208,8 +193,7 @@ func (t *logSoftmaxTask[T]) Run(lo, hi int) {
 }
 
 func (d *CPU[T]) LogSoftmax(rows, cols int, y, x Buf[T]) {
-	mustLen("LogSoftmax x", x, rows*cols)
-	mustLen("LogSoftmax y", y, rows*cols)
+	CheckLogSoftmax(rows, cols, y, x)
 	if cols == 0 {
 		return
 	}
@@ -219,9 +203,7 @@ func (d *CPU[T]) LogSoftmax(rows, cols int, y, x Buf[T]) {
 }
 
 func (d *CPU[T]) LogSoftmaxBackward(rows, cols int, dx, y, dy Buf[T]) {
-	mustLen("LogSoftmaxBackward y", y, rows*cols)
-	mustLen("LogSoftmaxBackward dy", dy, rows*cols)
-	mustLen("LogSoftmaxBackward dx", dx, rows*cols)
+	CheckLogSoftmaxBackward(rows, cols, dx, y, dy)
 	if cols == 0 {
 		return
 	}
@@ -295,13 +277,7 @@ func checkTargets[T Float](cols int, targets []int32, w []T, ignore int32) float
 
 func (d *CPU[T]) SoftmaxCrossEntropy(rows, cols int, logProbs, loss, logits Buf[T], targets Ints,
 	weights Buf[T], ignoreIndex int32) (sum, weightSum float64) {
-	mustLen("SoftmaxCrossEntropy logits", logits, rows*cols)
-	mustLen("SoftmaxCrossEntropy logProbs", logProbs, rows*cols)
-	mustLen("SoftmaxCrossEntropy loss", loss, rows)
-	mustLenOpt("SoftmaxCrossEntropy weights", weights, cols)
-	if targets.Len() != rows {
-		panic(fmt.Sprintf("kernels: SoftmaxCrossEntropy: %d targets for %d rows", targets.Len(), rows))
-	}
+	CheckSoftmaxCrossEntropy(rows, cols, logProbs, loss, logits, targets, weights)
 	if cols == 0 {
 		return 0, 0
 	}
@@ -318,12 +294,7 @@ func (d *CPU[T]) SoftmaxCrossEntropy(rows, cols int, logProbs, loss, logits Buf[
 
 func (d *CPU[T]) SoftmaxCrossEntropyBackward(rows, cols int, dlogits, logProbs Buf[T], targets Ints,
 	weights Buf[T], ignoreIndex int32, scale T) {
-	mustLen("SoftmaxCrossEntropyBackward logProbs", logProbs, rows*cols)
-	mustLen("SoftmaxCrossEntropyBackward dlogits", dlogits, rows*cols)
-	mustLenOpt("SoftmaxCrossEntropyBackward weights", weights, cols)
-	if targets.Len() != rows {
-		panic(fmt.Sprintf("kernels: SoftmaxCrossEntropyBackward: %d targets for %d rows", targets.Len(), rows))
-	}
+	CheckSoftmaxCrossEntropyBackward(rows, cols, dlogits, logProbs, targets, weights)
 	if cols == 0 {
 		return
 	}
@@ -367,13 +338,8 @@ func (t *gatherTask[T]) Run(lo, hi int) {
 	}
 }
 
-func checkIDs[T Float](what string, cols int, rowsBuf Buf[T], table Buf[T], ids Ints) {
-	if cols <= 0 || table.Len()%cols != 0 {
-		panic(fmt.Sprintf("kernels: %s: table of %d elements with rows of %d", what, table.Len(), cols))
-	}
-	if rowsBuf.Len() != ids.Len()*cols {
-		panic(fmt.Sprintf("kernels: %s: %d ids of rows of %d for %d elements", what, ids.Len(), cols, rowsBuf.Len()))
-	}
+// checkIDs panics on an id past the table of rows of cols > 0 (the shapes checked first).
+func checkIDs[T Float](what string, cols int, table Buf[T], ids Ints) {
 	n := table.Len() / cols
 	for r, id := range ids.Host() {
 		if int(id) >= n {
@@ -383,14 +349,16 @@ func checkIDs[T Float](what string, cols int, rowsBuf Buf[T], table Buf[T], ids 
 }
 
 func (d *CPU[T]) Gather(cols int, dst, table Buf[T], ids Ints) {
-	checkIDs("Gather", cols, dst, table, ids)
+	CheckGather(cols, dst, table, ids)
+	checkIDs("Gather", cols, table, ids)
 	d.gather = gatherTask[T]{cols: cols, dst: dst.Host(), table: table.Host(), ids: ids.Host()}
 	d.pool.Run(&d.gather, ids.Len(), rowGrain(cols))
 	d.gather = gatherTask[T]{}
 }
 
 func (d *CPU[T]) ScatterAdd(cols int, table, src Buf[T], ids Ints) {
-	checkIDs("ScatterAdd", cols, src, table, ids)
+	CheckScatterAdd(cols, table, src, ids)
+	checkIDs("ScatterAdd", cols, table, ids)
 	d.gather = gatherTask[T]{scatter: true, cols: cols, dst: src.Host(), table: table.Host(), ids: ids.Host()}
 	d.pool.Run(&d.gather, cols, max(1, ewGrain/max(ids.Len(), 1)))
 	d.gather = gatherTask[T]{}
@@ -488,17 +456,8 @@ func (t *overTimeTask[T]) Run(lo, hi int) {
 	}
 }
 
-func (d *CPU[T]) overTime(what string, kind ewKind, L, B, D int, y, x, pad Buf[T], argmax Ints) {
-	// the names are formatted only on failure: concatenating them would allocate every call
-	if x.Len() != L*B*D || y.Len() != B*D || (!pad.IsNil() && pad.Len() != L*B) {
-		panic(fmt.Sprintf("kernels: %s of [%d, %d, %d] with buffers of lengths %d (x), %d (y), %d (pad)",
-			what, L, B, D, x.Len(), y.Len(), pad.Len()))
-	}
-	if kind == ewFill || kind == ewAxpy {
-		if argmax.Len() != B*D {
-			panic(fmt.Sprintf("kernels: %s argmax has length %d, want %d", what, argmax.Len(), B*D))
-		}
-	}
+// overTime runs a pooling kernel whose arguments the caller has checked.
+func (d *CPU[T]) overTime(kind ewKind, L, B, D int, y, x, pad Buf[T], argmax Ints) {
 	d.ot = overTimeTask[T]{kind: kind, L: L, B: B, D: D, y: y.Host(), x: x.Host(), pad: pad.Host(),
 		argmax: argmax.Host()}
 	d.pool.Run(&d.ot, B, rowGrain(L*D))
@@ -506,19 +465,23 @@ func (d *CPU[T]) overTime(what string, kind ewKind, L, B, D int, y, x, pad Buf[T
 }
 
 func (d *CPU[T]) MaxOverTime(L, B, D int, y Buf[T], argmax Ints, x, pad Buf[T]) {
-	d.overTime("MaxOverTime", ewFill, L, B, D, y, x, pad, argmax)
+	CheckMaxOverTime(L, B, D, y, argmax, x, pad)
+	d.overTime(ewFill, L, B, D, y, x, pad, argmax)
 }
 
 func (d *CPU[T]) MaxOverTimeBackward(L, B, D int, dx, dy Buf[T], argmax Ints) {
-	d.overTime("MaxOverTimeBackward", ewAxpy, L, B, D, dy, dx, Buf[T]{}, argmax)
+	CheckMaxOverTimeBackward(L, B, D, dx, dy, argmax)
+	d.overTime(ewAxpy, L, B, D, dy, dx, Buf[T]{}, argmax)
 }
 
 func (d *CPU[T]) MeanOverTime(L, B, D int, y, x, pad Buf[T]) {
-	d.overTime("MeanOverTime", ewAdd, L, B, D, y, x, pad, Ints{})
+	CheckMeanOverTime(L, B, D, y, x, pad)
+	d.overTime(ewAdd, L, B, D, y, x, pad, Ints{})
 }
 
 func (d *CPU[T]) MeanOverTimeBackward(L, B, D int, dx, dy, pad Buf[T]) {
-	d.overTime("MeanOverTimeBackward", ewMul, L, B, D, dy, dx, pad, Ints{})
+	CheckMeanOverTimeBackward(L, B, D, dx, dy, pad)
+	d.overTime(ewMul, L, B, D, dy, dx, pad, Ints{})
 }
 
 // optimTask applies SGD or Adam to elements [lo, hi).
@@ -569,13 +532,7 @@ func (d *CPU[T]) runOptim(n int) {
 }
 
 func (d *CPU[T]) SGDStep(p, g, mom Buf[T], lr, momentum, weightDecay T, nesterov bool) {
-	sameLen("SGDStep", p, g)
-	if momentum != 0 {
-		sameLen("SGDStep momentum", p, mom)
-	}
-	if nesterov && momentum == 0 {
-		panic("kernels: SGDStep: nesterov without momentum")
-	}
+	CheckSGDStep(p, g, mom, momentum, nesterov)
 	d.opt = optimTask[T]{p: p.Host(), g: g.Host(), lr: lr, mom: momentum, wd: weightDecay, nesterov: nesterov}
 	if momentum != 0 {
 		d.opt.m = mom.Host()
@@ -584,10 +541,7 @@ func (d *CPU[T]) SGDStep(p, g, mom Buf[T], lr, momentum, weightDecay T, nesterov
 }
 
 func (d *CPU[T]) AdamStep(p, g, m, v Buf[T], lr, beta1, beta2, eps, weightDecay T, step int) {
-	sameLen("AdamStep", p, g, m, v)
-	if step < 1 {
-		panic(fmt.Sprintf("kernels: AdamStep at step %d (steps count from 1)", step))
-	}
+	CheckAdamStep(p, g, m, v, step)
 	// Bias corrections in float64: 1 − β^t loses all precision in float32 for β2 near 1.
 	bc1 := 1 - math.Pow(float64(beta1), float64(step))
 	bc2 := 1 - math.Pow(float64(beta2), float64(step))

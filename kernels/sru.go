@@ -98,15 +98,3 @@ func (g *SRUGrads[T]) Check(a *SRUArgs[T]) {
 	mustLenOpt("SRU GWeightC", g.GWeightC, 2*out)
 	mustLen("SRU GBias", g.GBias, 2*out)
 }
-
-func mustLen[T Float](what string, b Buf[T], n int) {
-	if b.Len() != n {
-		panic(fmt.Sprintf("kernels: %s has length %d, want %d", what, b.Len(), n))
-	}
-}
-
-func mustLenOpt[T Float](what string, b Buf[T], n int) {
-	if !b.IsNil() {
-		mustLen(what, b, n)
-	}
-}

@@ -6,21 +6,10 @@ import (
 	"github.com/gosru/gosru/kernels"
 )
 
-// Argument checks of the CUDA device. They mirror the CPU device's, which are unexported in
-// package kernels; a programmer error panics on the calling goroutine before anything is
-// queued, with the same kind of message.
-
-func mustLen[T kernels.Float](what string, b kernels.Buf[T], n int) {
-	if b.Len() != n {
-		panic(fmt.Sprintf("cuda: %s has length %d, want %d", what, b.Len(), n))
-	}
-}
-
-func mustLenOpt[T kernels.Float](what string, b kernels.Buf[T], n int) {
-	if !b.IsNil() {
-		mustLen(what, b, n)
-	}
-}
+// Argument checks of the CUDA device that package kernels does not export: those of the
+// elementwise and BLAS kernels, and the CUDA-only limits. The nn, LSTM and SRU kernels call
+// the shared kernels.Check functions instead. A programmer error panics on the calling
+// goroutine before anything is queued, with the same kind of message as on the CPU device.
 
 func sameLen[T kernels.Float](what string, bufs ...kernels.Buf[T]) {
 	for _, b := range bufs[1:] {
@@ -79,42 +68,4 @@ func checkGemm(transA, transB bool, m, n, k, lenA, lda, strideA, lenB, ldb, stri
 	checkMatrix("A", lenA-last*strideA, ra, ca, lda)
 	checkMatrix("B", lenB-last*strideB, rb, cb, ldb)
 	checkMatrix("C", lenC-last*strideC, m, n, ldc)
-}
-
-// checkLSTMCell checks the arguments that the forward and the backward cell share.
-func checkLSTMCell[T kernels.Float](B, H int, gates, cPrev, c, y kernels.Buf[T], ldy int, pad kernels.Buf[T]) {
-	if B < 0 || H < 0 {
-		panic(fmt.Sprintf("cuda: LSTM cell with B=%d, H=%d", B, H))
-	}
-	mustLen("LSTM gates", gates, B*4*H)
-	mustLen("LSTM cPrev", cPrev, B*H)
-	mustLen("LSTM c", c, B*H)
-	mustLenOpt("LSTM pad", pad, B)
-	if !y.IsNil() && B > 0 {
-		if ldy < H || y.Len() < (B-1)*ldy+H {
-			panic(fmt.Sprintf("cuda: LSTM y/dy of length %d with ldy=%d cannot hold [%d, %d]", y.Len(), ldy, B, H))
-		}
-	}
-}
-
-// checkIDs checks the shapes of Gather and ScatterAdd. The ids themselves live on the GPU: a
-// kernel that meets one past the table raises a flag that Sync reports.
-func checkIDs[T kernels.Float](what string, cols int, rowsBuf, table kernels.Buf[T], ids kernels.Ints) {
-	if cols <= 0 || table.Len()%cols != 0 {
-		panic(fmt.Sprintf("cuda: %s: table of %d elements with rows of %d", what, table.Len(), cols))
-	}
-	if rowsBuf.Len() != ids.Len()*cols {
-		panic(fmt.Sprintf("cuda: %s: %d ids of rows of %d for %d elements", what, ids.Len(), cols, rowsBuf.Len()))
-	}
-}
-
-// checkOverTime checks the shapes of the pooling kernels.
-func checkOverTime[T kernels.Float](what string, L, B, D int, y, x, pad kernels.Buf[T], argmax kernels.Ints, withArgmax bool) {
-	if L < 0 || B < 0 || D < 0 || x.Len() != L*B*D || y.Len() != B*D || (!pad.IsNil() && pad.Len() != L*B) {
-		panic(fmt.Sprintf("cuda: %s of [%d, %d, %d] with buffers of lengths %d (x), %d (y), %d (pad)",
-			what, L, B, D, x.Len(), y.Len(), pad.Len()))
-	}
-	if withArgmax && argmax.Len() != B*D {
-		panic(fmt.Sprintf("cuda: %s argmax has length %d, want %d", what, argmax.Len(), B*D))
-	}
 }

@@ -95,10 +95,11 @@ func TestCheck2DAndLSTM(t *testing.T) {
 	g := kernels.HostBuf(make([]float32, 2*4*3))
 	s := kernels.HostBuf(make([]float32, 2*3))
 	y := kernels.HostBuf(make([]float32, 7+3))
-	if m := panics(func() { checkLSTMCell(2, 3, g, s, s, y, 7, kernels.Buf[float32]{}) }); m != "" {
+	var none kernels.Buf[float32]
+	if m := panics(func() { kernels.CheckLSTMCellForward(2, 3, g, none, s, s, s, s, y, 7, none) }); m != "" {
 		t.Errorf("valid LSTM cell rejected: %s", m)
 	}
-	if m := panics(func() { checkLSTMCell(2, 3, g, s, s, y, 8, kernels.Buf[float32]{}) }); !strings.Contains(m, "cannot hold") {
+	if m := panics(func() { kernels.CheckLSTMCellForward(2, 3, g, none, s, s, s, s, y, 8, none) }); !strings.Contains(m, "cannot hold") {
 		t.Errorf("y too short for ldy: %q", m)
 	}
 }

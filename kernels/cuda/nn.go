@@ -3,23 +3,18 @@
 package cuda
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/gosru/gosru/kernels"
 )
 
-// The nn kernels (kernels.NNKernels); the CUDA side is nn.cuh. Indices (ids, targets) live on
-// the GPU, so they are checked there: a bad one raises a flag that the next Sync (or the
+// The nn kernels (kernels.NNKernels); the CUDA side is nn.cuh. Shapes are checked by the
+// kernels.Check functions that the CPU device calls too. Indices (ids, targets) live on the
+// GPU, so they are checked there: a bad one raises a flag that the next Sync (or the
 // host-valued SoftmaxCrossEntropy) turns into an error, where the CPU device panics.
 
 func (d *Device[T]) LayerNorm(rows, cols int, y, x, gamma, beta, mean, rstd kernels.Buf[T], eps T) {
-	mustLen("LayerNorm x", x, rows*cols)
-	mustLen("LayerNorm y", y, rows*cols)
-	mustLenOpt("LayerNorm gamma", gamma, cols)
-	mustLenOpt("LayerNorm beta", beta, cols)
-	mustLen("LayerNorm mean", mean, rows)
-	mustLen("LayerNorm rstd", rstd, rows)
+	kernels.CheckLayerNorm(rows, cols, y, x, gamma, beta, mean, rstd)
 	if cols == 0 {
 		return
 	}
@@ -29,17 +24,7 @@ func (d *Device[T]) LayerNorm(rows, cols int, y, x, gamma, beta, mean, rstd kern
 }
 
 func (d *Device[T]) LayerNormBackward(rows, cols int, dx, dgamma, dbeta, dy, x, gamma, mean, rstd kernels.Buf[T]) {
-	mustLen("LayerNormBackward x", x, rows*cols)
-	mustLen("LayerNormBackward dy", dy, rows*cols)
-	mustLenOpt("LayerNormBackward dx", dx, rows*cols)
-	mustLenOpt("LayerNormBackward gamma", gamma, cols)
-	mustLenOpt("LayerNormBackward dgamma", dgamma, cols)
-	mustLenOpt("LayerNormBackward dbeta", dbeta, cols)
-	mustLen("LayerNormBackward mean", mean, rows)
-	mustLen("LayerNormBackward rstd", rstd, rows)
-	if !dgamma.IsNil() && gamma.IsNil() {
-		panic("cuda: LayerNormBackward: dgamma without gamma")
-	}
+	kernels.CheckLayerNormBackward(rows, cols, dx, dgamma, dbeta, dy, x, gamma, mean, rstd)
 	if cols == 0 || rows == 0 {
 		return
 	}
@@ -66,8 +51,7 @@ func (d *Device[T]) LayerNormBackward(rows, cols int, dx, dgamma, dbeta, dy, x, 
 }
 
 func (d *Device[T]) LogSoftmax(rows, cols int, y, x kernels.Buf[T]) {
-	mustLen("LogSoftmax x", x, rows*cols)
-	mustLen("LogSoftmax y", y, rows*cols)
+	kernels.CheckLogSoftmax(rows, cols, y, x)
 	if cols == 0 {
 		return
 	}
@@ -76,9 +60,7 @@ func (d *Device[T]) LogSoftmax(rows, cols int, y, x kernels.Buf[T]) {
 }
 
 func (d *Device[T]) LogSoftmaxBackward(rows, cols int, dx, y, dy kernels.Buf[T]) {
-	mustLen("LogSoftmaxBackward y", y, rows*cols)
-	mustLen("LogSoftmaxBackward dy", dy, rows*cols)
-	mustLen("LogSoftmaxBackward dx", dx, rows*cols)
+	kernels.CheckLogSoftmaxBackward(rows, cols, dx, y, dy)
 	if cols == 0 {
 		return
 	}
@@ -88,13 +70,7 @@ func (d *Device[T]) LogSoftmaxBackward(rows, cols int, dx, y, dy kernels.Buf[T])
 
 func (d *Device[T]) SoftmaxCrossEntropy(rows, cols int, logProbs, loss, logits kernels.Buf[T], targets kernels.Ints,
 	weights kernels.Buf[T], ignoreIndex int32) (sum, weightSum float64) {
-	mustLen("SoftmaxCrossEntropy logits", logits, rows*cols)
-	mustLen("SoftmaxCrossEntropy logProbs", logProbs, rows*cols)
-	mustLen("SoftmaxCrossEntropy loss", loss, rows)
-	mustLenOpt("SoftmaxCrossEntropy weights", weights, cols)
-	if targets.Len() != rows {
-		panic(fmt.Sprintf("cuda: SoftmaxCrossEntropy: %d targets for %d rows", targets.Len(), rows))
-	}
+	kernels.CheckSoftmaxCrossEntropy(rows, cols, logProbs, loss, logits, targets, weights)
 	if cols == 0 || rows == 0 {
 		return 0, 0
 	}
@@ -113,12 +89,7 @@ func (d *Device[T]) SoftmaxCrossEntropy(rows, cols int, logProbs, loss, logits k
 
 func (d *Device[T]) SoftmaxCrossEntropyBackward(rows, cols int, dlogits, logProbs kernels.Buf[T], targets kernels.Ints,
 	weights kernels.Buf[T], ignoreIndex int32, scale T) {
-	mustLen("SoftmaxCrossEntropyBackward logProbs", logProbs, rows*cols)
-	mustLen("SoftmaxCrossEntropyBackward dlogits", dlogits, rows*cols)
-	mustLenOpt("SoftmaxCrossEntropyBackward weights", weights, cols)
-	if targets.Len() != rows {
-		panic(fmt.Sprintf("cuda: SoftmaxCrossEntropyBackward: %d targets for %d rows", targets.Len(), rows))
-	}
+	kernels.CheckSoftmaxCrossEntropyBackward(rows, cols, dlogits, logProbs, targets, weights)
 	if cols == 0 {
 		return
 	}
@@ -128,51 +99,45 @@ func (d *Device[T]) SoftmaxCrossEntropyBackward(rows, cols int, dlogits, logProb
 }
 
 func (d *Device[T]) Gather(cols int, dst, table kernels.Buf[T], ids kernels.Ints) {
-	checkIDs("Gather", cols, dst, table, ids)
+	kernels.CheckGather(cols, dst, table, ids)
 	d.a().i(ids.Len()).i(cols).ptr(devPtr(dst)).ptr(devPtr(table)).ptr(intsPtr(ids)).i(table.Len() / cols).
 		ptr(d.flagsPtr())
 	d.flat(&d.k.gather, ids.Len()*cols)
 }
 
 func (d *Device[T]) ScatterAdd(cols int, table, src kernels.Buf[T], ids kernels.Ints) {
-	checkIDs("ScatterAdd", cols, src, table, ids)
+	kernels.CheckScatterAdd(cols, table, src, ids)
 	d.a().i(ids.Len()).i(cols).ptr(devPtr(table)).ptr(devPtr(src)).ptr(intsPtr(ids)).i(table.Len() / cols).
 		ptr(d.flagsPtr())
 	d.flat(&d.k.scatterAdd, ids.Len()*cols)
 }
 
 func (d *Device[T]) MaxOverTime(L, B, D int, y kernels.Buf[T], argmax kernels.Ints, x, pad kernels.Buf[T]) {
-	checkOverTime("MaxOverTime", L, B, D, y, x, pad, argmax, true)
+	kernels.CheckMaxOverTime(L, B, D, y, argmax, x, pad)
 	d.a().i(L).i(B).i(D).ptr(devPtr(y)).ptr(intsPtr(argmax)).ptr(devPtr(x)).ptr(devPtr(pad))
 	d.flat(&d.k.maxOverTime, B*D)
 }
 
 func (d *Device[T]) MaxOverTimeBackward(L, B, D int, dx, dy kernels.Buf[T], argmax kernels.Ints) {
-	checkOverTime("MaxOverTimeBackward", L, B, D, dy, dx, kernels.Buf[T]{}, argmax, true)
+	kernels.CheckMaxOverTimeBackward(L, B, D, dx, dy, argmax)
 	d.a().i(L).i(B).i(D).ptr(devPtr(dx)).ptr(devPtr(dy)).ptr(intsPtr(argmax))
 	d.flat(&d.k.maxOverTimeBwd, B*D)
 }
 
 func (d *Device[T]) MeanOverTime(L, B, D int, y, x, pad kernels.Buf[T]) {
-	checkOverTime("MeanOverTime", L, B, D, y, x, pad, kernels.Ints{}, false)
+	kernels.CheckMeanOverTime(L, B, D, y, x, pad)
 	d.a().i(L).i(B).i(D).ptr(devPtr(y)).ptr(devPtr(x)).ptr(devPtr(pad))
 	d.flat(&d.k.meanOverTime, B*D)
 }
 
 func (d *Device[T]) MeanOverTimeBackward(L, B, D int, dx, dy, pad kernels.Buf[T]) {
-	checkOverTime("MeanOverTimeBackward", L, B, D, dy, dx, pad, kernels.Ints{}, false)
+	kernels.CheckMeanOverTimeBackward(L, B, D, dx, dy, pad)
 	d.a().i(L).i(B).i(D).ptr(devPtr(dx)).ptr(devPtr(dy)).ptr(devPtr(pad))
 	d.flat(&d.k.meanOverTimeBwd, B*D)
 }
 
 func (d *Device[T]) SGDStep(p, g, mom kernels.Buf[T], lr, momentum, weightDecay T, nesterov bool) {
-	sameLen("SGDStep", p, g)
-	if momentum != 0 {
-		sameLen("SGDStep momentum", p, mom)
-	}
-	if nesterov && momentum == 0 {
-		panic("cuda: SGDStep: nesterov without momentum")
-	}
+	kernels.CheckSGDStep(p, g, mom, momentum, nesterov)
 	var m uint64
 	if momentum != 0 {
 		m = devPtr(mom)
@@ -183,10 +148,7 @@ func (d *Device[T]) SGDStep(p, g, mom kernels.Buf[T], lr, momentum, weightDecay 
 }
 
 func (d *Device[T]) AdamStep(p, g, m, v kernels.Buf[T], lr, beta1, beta2, eps, weightDecay T, step int) {
-	sameLen("AdamStep", p, g, m, v)
-	if step < 1 {
-		panic(fmt.Sprintf("cuda: AdamStep at step %d (steps count from 1)", step))
-	}
+	kernels.CheckAdamStep(p, g, m, v, step)
 	// Bias corrections in float64, as on the CPU: 1 − β^t loses all precision in float32 for
 	// β2 near 1.
 	bc1 := 1 - math.Pow(float64(beta1), float64(step))

@@ -39,10 +39,7 @@ func (d *Device[T]) SRUBackward(a *kernels.SRUArgs[T], g *kernels.SRUGrads[T]) {
 // LSTMCellForward runs one step of the cell (see kernels.LSTMKernels).
 func (d *Device[T]) LSTMCellForward(B, H int, gates, bias, cPrev, hPrev, c, h, y kernels.Buf[T], ldy int,
 	pad kernels.Buf[T]) {
-	checkLSTMCell(B, H, gates, cPrev, c, y, ldy, pad)
-	mustLenOpt("LSTM bias", bias, 4*H)
-	mustLen("LSTM hPrev", hPrev, B*H)
-	mustLen("LSTM h", h, B*H)
+	kernels.CheckLSTMCellForward(B, H, gates, bias, cPrev, hPrev, c, h, y, ldy, pad)
 	d.a().i(B).i(H).ptr(devPtr(gates)).ptr(devPtr(bias)).ptr(devPtr(cPrev)).ptr(devPtr(hPrev)).ptr(devPtr(c)).
 		ptr(devPtr(h)).ptr(devPtr(y)).i(ldy).ptr(devPtr(pad))
 	d.perThread(&d.k.lstmFwd, B*H)
@@ -51,12 +48,7 @@ func (d *Device[T]) LSTMCellForward(B, H int, gates, bias, cPrev, hPrev, c, h, y
 // LSTMCellBackward runs one step of the cell backwards (see kernels.LSTMKernels).
 func (d *Device[T]) LSTMCellBackward(B, H int, dgates, dcPrev, dhPrev, gates, cPrev, c, dy kernels.Buf[T], ldy int,
 	dh, dc, pad kernels.Buf[T]) {
-	checkLSTMCell(B, H, gates, cPrev, c, dy, ldy, pad)
-	mustLen("LSTM dgates", dgates, B*4*H)
-	mustLen("LSTM dcPrev", dcPrev, B*H)
-	mustLen("LSTM dhPrev", dhPrev, B*H)
-	mustLen("LSTM dh", dh, B*H)
-	mustLen("LSTM dc", dc, B*H)
+	kernels.CheckLSTMCellBackward(B, H, dgates, dcPrev, dhPrev, gates, cPrev, c, dy, ldy, dh, dc, pad)
 	d.a().i(B).i(H).ptr(devPtr(dgates)).ptr(devPtr(dcPrev)).ptr(devPtr(dhPrev)).ptr(devPtr(gates)).
 		ptr(devPtr(cPrev)).ptr(devPtr(c)).ptr(devPtr(dy)).i(ldy).ptr(devPtr(dh)).ptr(devPtr(dc)).ptr(devPtr(pad))
 	d.perThread(&d.k.lstmBwd, B*H)
