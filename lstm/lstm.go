@@ -31,6 +31,10 @@ type Config struct {
 	// training only.
 	Dropout       float64 `toml:"dropout"`
 	Bidirectional bool    `toml:"bidirectional"`
+	// ForgetBias, when not 0, starts the forget gate's bias at this value (b_ih = ForgetBias,
+	// b_hh = 0 on the f rows) instead of PyTorch's random init: the forget-bias trick of
+	// Gers et al. (2000) and Jozefowicz et al. (2015), an extension of nn.LSTM.
+	ForgetBias float64 `toml:"forget_bias"`
 }
 
 // Validate reports the first impossible setting.
@@ -108,6 +112,15 @@ func New[T kernels.Float](ps *nn.Params[T], prefix string, cfg Config, rng *rand
 				v := make([]T, p.Len())
 				for j := range v {
 					v[j] = T((rng.Float64()*2 - 1) * bound)
+				}
+				if cfg.ForgetBias != 0 && (p == l.BiasIH[d] || p == l.BiasHH[d]) {
+					fb := T(cfg.ForgetBias)
+					if p == l.BiasHH[d] {
+						fb = 0
+					}
+					for j := H; j < 2*H; j++ { // gate order i, f, g, o
+						v[j] = fb
+					}
 				}
 				ps.Dev.Upload(p.Data, v)
 			}

@@ -309,3 +309,27 @@ func TestConfigAndNames(t *testing.T) {
 		}
 	}
 }
+
+func TestForgetBias(t *testing.T) {
+	ps := nn.NewParams[float64](cpu64)
+	cfg := Config{InputSize: 5, HiddenSize: 3, NumLayers: 2, Bidirectional: true, ForgetBias: 1.5}
+	m, err := New(ps, "", cfg, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	H := cfg.HiddenSize
+	for _, l := range m.Layers {
+		for d := range l.Dirs {
+			ih, hh := l.BiasIH[d].Data.Host(), l.BiasHH[d].Data.Host()
+			for j := range ih {
+				f := j >= H && j < 2*H
+				if f && (ih[j] != 1.5 || hh[j] != 0) {
+					t.Errorf("forget row %d: b_ih %g, b_hh %g; want 1.5 and 0", j, ih[j], hh[j])
+				}
+				if !f && (ih[j] == 0 || hh[j] == 0 || math.Abs(ih[j]) > 1/math.Sqrt(3)) {
+					t.Errorf("row %d: b_ih %g, b_hh %g; want PyTorch's random init", j, ih[j], hh[j])
+				}
+			}
+		}
+	}
+}

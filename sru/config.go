@@ -32,7 +32,11 @@ type Config struct {
 	LayerNorm      bool    `toml:"layer_norm"`
 	NormalizeAfter bool    `toml:"normalize_after"`
 	HighwayBias    float64 `toml:"highway_bias"`
-	HasSkipTerm    bool    `toml:"has_skip_term"`
+	// ForgetBias initialises the forget gate's bias b_f (an extension: the official module
+	// always starts it at 0). A positive value makes every cell start out keeping most of its
+	// state (f ≈ σ(b_f)), as the forget-bias trick of LSTMs does.
+	ForgetBias  float64 `toml:"forget_bias"`
+	HasSkipTerm bool    `toml:"has_skip_term"`
 	// Rescale scales the skip term by α = sqrt(1 + 2·e^highway_bias).
 	Rescale bool `toml:"rescale"`
 	// V1 is the 2017 form: no c_{t-1} terms in the gates (weight_c fixed at zero).

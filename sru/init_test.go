@@ -33,6 +33,9 @@ func TestInitialisation(t *testing.T) {
 			want{[]float64{0.8 * 0.9, math.Sqrt(0.5) * 0.9, math.Sqrt(0.5) * 0.9, alpha * 0.9}, math.Sqrt(1.5)}},
 		{"v1 with layer norm", sru.Config{InputSize: 48, HiddenSize: 48, NumLayers: 1, V1: true, LayerNorm: true, HasSkipTerm: true},
 			want{[]float64{0.1, 0.1, 0.1}, 0}},
+		{"forget bias, bidirectional", sru.Config{InputSize: 64, HiddenSize: 48, NumLayers: 1, V1: true, UseTanh: true,
+			HasSkipTerm: true, ForgetBias: 2, HighwayBias: -1, Bidirectional: true},
+			want{[]float64{1, 1, 1, 1}, 0}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -70,7 +73,7 @@ func TestInitialisation(t *testing.T) {
 			}
 			b := l.Bias.Data.Host()
 			for i, v := range b {
-				want := 0.0
+				want := c.cfg.ForgetBias
 				if i >= l.Out {
 					want = c.cfg.HighwayBias
 				}

@@ -135,8 +135,12 @@ func (l *Layer[T]) reset(dev kernels.Device[T], cfg Config, rng *rand.Rand) {
 	dev.Upload(l.Weight.Data, w)
 	dev.Upload(l.WeightC.Data, wc)
 	bias := make([]T, l.Bias.Len())
-	for i := l.Out; i < len(bias); i++ {
-		bias[i] = T(cfg.HighwayBias)
+	for i := range bias {
+		if i < l.Out {
+			bias[i] = T(cfg.ForgetBias)
+		} else {
+			bias[i] = T(cfg.HighwayBias)
+		}
 	}
 	dev.Upload(l.Bias.Data, bias)
 	if l.LNWeight != nil {

@@ -15,6 +15,7 @@ import (
 // Parameter names follow train_classifier.py's Model.
 type model[T kernels.Float] struct {
 	kind    string
+	readout string
 	dropout float64
 	emb     *nn.Param[T] // [V, D]
 	sru     *sru.SRU[T]
@@ -29,7 +30,7 @@ type model[T kernels.Float] struct {
 // newModel creates the parameters in ps. table is the initial embedding table [V·D] (row-major).
 func newModel[T kernels.Float](ps *nn.Params[T], cfg Config, table []T, fixed bool, classes int, rng *rand.Rand) (*model[T], error) {
 	D := cfg.EmbeddingDim
-	m := &model[T]{kind: cfg.Model, dropout: cfg.Dropout}
+	m := &model[T]{kind: cfg.Model, readout: cfg.Readout, dropout: cfg.Dropout}
 	m.emb = ps.Add("emb_layer.embedding.weight", len(table)/D, D)
 	ps.Dev.Upload(m.emb.Data, table)
 	// Row-sparse even when frozen: ZeroGrad then skips the (untouched) table instead of
@@ -89,26 +90,46 @@ func uniform[T kernels.Float](dev kernels.Device[T], p *nn.Param[T], bound float
 // each sentence's own last step is the same quantity without the pad tokens' influence. The
 // CNN sees zero vectors outside the sentence and takes the max over real steps only.
 func (m *model[T]) forward(g *nn.Graph[T], b *batch[T]) *nn.Tensor[T] {
-	D := m.emb.Cols()
+	return m.classify(g, m.encode(g, m.embed(g, b), b))
+}
+
+// embed returns the dropped-out word vectors [L, B, D] of a batch.
+func (m *model[T]) embed(g *nn.Graph[T], b *batch[T]) *nn.Tensor[T] {
 	x := g.Embedding(m.emb, b.ids)
-	x = g.Reshape(x, b.L, b.B, D)
-	x = g.Dropout(x, m.dropout)
-	var feat *nn.Tensor[T]
+	return g.Dropout(g.Reshape(x, b.L, b.B, m.emb.Cols()), m.dropout)
+}
+
+// encode turns word vectors x [L, B, D] into sentence features [B, features].
+func (m *model[T]) encode(g *nn.Graph[T], x *nn.Tensor[T], b *batch[T]) *nn.Tensor[T] {
 	switch m.kind {
 	case "sru":
 		h, _ := m.sru.Forward(g, x, nil, b.pad)
-		feat = g.MeanOverTime(h, b.last)
+		return m.readoutOf(g, h, b)
 	case "lstm":
 		y, _, _ := m.lstm.Forward(g, x, nil, nil, b.pad)
-		feat = g.MeanOverTime(y, b.last)
-	case "cnn":
-		for i := range m.convW {
-			c := g.ReLU(g.Conv1D(x, &m.convW[i].Tensor, &m.convB[i].Tensor))
-			m.pooled[i] = g.MaxOverTime(c, b.pad)
-		}
-		feat = g.Concat(m.pooled...)
-		clear(m.pooled)
+		return m.readoutOf(g, y, b)
 	}
-	feat = g.Dropout(feat, m.dropout)
-	return g.Linear(feat, &m.outW.Tensor, &m.outB.Tensor)
+	for i := range m.convW {
+		c := g.ReLU(g.Conv1D(x, &m.convW[i].Tensor, &m.convB[i].Tensor))
+		m.pooled[i] = g.MaxOverTime(c, b.pad)
+	}
+	feat := g.Concat(m.pooled...)
+	clear(m.pooled)
+	return feat
+}
+
+// classify returns the logits [B, classes] of sentence features.
+func (m *model[T]) classify(g *nn.Graph[T], feat *nn.Tensor[T]) *nn.Tensor[T] {
+	return g.Linear(g.Dropout(feat, m.dropout), &m.outW.Tensor, &m.outB.Tensor)
+}
+
+// readoutOf turns RNN outputs h [L, B, H] into sentence features [B, H].
+func (m *model[T]) readoutOf(g *nn.Graph[T], h *nn.Tensor[T], b *batch[T]) *nn.Tensor[T] {
+	switch m.readout {
+	case "mean":
+		return g.MeanOverTime(h, b.pad)
+	case "max":
+		return g.MaxOverTime(h, b.pad)
+	}
+	return g.MeanOverTime(h, b.last)
 }

@@ -11,6 +11,9 @@
 //     encoders skip (pad mask): the RNN feature is the output at each sentence's own last
 //     word, the CNN is a "same" convolution whose max runs over real words only. Padding no
 //     longer changes a sentence's score.
+//   - The SRU's forget gate bias starts at 2 (sru.forget_bias; the official init is 0): with
+//     random word vectors and the last-step readout, the official init leaves SRU 1–7 points
+//     behind (docs/results/classification.md has the study). The model is unchanged.
 //   - TREC keeps its case, as Kim's clean_str(TREC=True) intends (the official read_corpus
 //     does not pass the flag, so it lower-cases TREC too).
 //   - The vocabulary is the training words, plus the valid and test words that have a

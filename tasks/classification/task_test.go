@@ -143,27 +143,42 @@ func TestEvaluateDeterministic(t *testing.T) {
 	}
 }
 
-// TestLastStepFeature: the RNN feature is each sentence's output at its own last word: the
-// same sentence alone (no padding) and in a batch beside a longer one scores the same.
+// TestLastStepFeature: the RNN feature (each sentence's output at its own last word, or the mean
+// or max over its words) ignores padding: the same sentence alone and in a batch beside a
+// longer one scores the same, for every readout.
 func TestLastStepFeature(t *testing.T) {
 	dev := kernels.MustCPU[float64]()
 	for _, model := range Models {
-		c := tinyConfig(model)
-		task, err := New(c, EmbeddedDataDir, dev, 5)
-		if err != nil {
-			t.Fatal(err)
+		readouts := Readouts
+		if model == "cnn" {
+			readouts = []string{"last"} // the CNN always takes the max over time
 		}
-		short, long := ex(0, "What is a fuel cell \\?"), ex(1, "Who wrote the book about the long war of the roses \\?")
-		alone := makeBatches(dev, []Example{short}, task.vocab, 2, 0, false)
-		padded := makeBatches(dev, []Example{short, long}, task.vocab, 2, 0, false)
-		g := nn.NewGraph[float64](dev, nil)
-		g.NoGrad = true
-		a := slices.Clone(task.model.forward(g, &alone[0]).Data.Host())
-		g.Reset()
-		b := task.model.forward(g, &padded[0]).Data.Host()[:len(a)]
-		for i := range a {
-			if math.Abs(a[i]-b[i]) > 1e-12 {
-				t.Fatalf("%s: logits alone %v, padded %v", model, a, b)
+		var first []float64
+		for _, r := range readouts {
+			c := tinyConfig(model)
+			c.Readout = r
+			task, err := New(c, EmbeddedDataDir, dev, 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			short, long := ex(0, "What is a fuel cell \\?"), ex(1, "Who wrote the book about the long war of the roses \\?")
+			alone := makeBatches(dev, []Example{short}, task.vocab, 2, 0, false)
+			padded := makeBatches(dev, []Example{short, long}, task.vocab, 2, 0, false)
+			g := nn.NewGraph[float64](dev, nil)
+			g.NoGrad = true
+			a := slices.Clone(task.model.forward(g, &alone[0]).Data.Host())
+			g.Reset()
+			b := task.model.forward(g, &padded[0]).Data.Host()[:len(a)]
+			for i := range a {
+				if math.Abs(a[i]-b[i]) > 1e-12 {
+					t.Fatalf("%s, readout %s: logits alone %v, padded %v", model, r, a, b)
+				}
+			}
+			// Same seed, same parameters: a different readout must give different logits.
+			if first == nil {
+				first = a
+			} else if slices.Equal(first, a) {
+				t.Errorf("%s: readout %s gives the logits of readout %s", model, r, readouts[0])
 			}
 		}
 	}
@@ -257,6 +272,7 @@ func TestValidate(t *testing.T) {
 		"rnn_dropout": func(c *Config) { c.SRU.RNNDropout = -0.1 },
 		"hidden_size": func(c *Config) { c.Model, c.Hidden = "lstm", 0 },
 		"max_len":     func(c *Config) { c.MaxLen = -1 },
+		"readout":     func(c *Config) { c.Readout = "first" },
 	}
 	for want, mutate := range bad {
 		c := DefaultConfig()
