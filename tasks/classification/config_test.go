@@ -43,7 +43,8 @@ bidirectional = true
 		!c.FixEmbeddings || !c.SRU.Bidirectional || c.SRU.HighwayBias != -2 || !c.LSTM.Bidirectional {
 		t.Fatalf("decoded %+v", c)
 	}
-	if c.Hidden != 128 || c.BatchSize != 32 || !c.SRU.UseTanh || !c.SRU.V1 || c.CNNMaps != 100 {
+	if c.Hidden != 128 || c.BatchSize != 32 || !c.SRU.UseTanh || !c.SRU.V1 || c.SRU.ForgetBias != 2 ||
+		c.Readout != "last" || c.CNNMaps != 100 {
 		t.Fatalf("defaults lost: %+v", c)
 	}
 	if err := c.Validate(); err != nil {
