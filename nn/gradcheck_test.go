@@ -80,13 +80,11 @@ func checkGrad(t *testing.T, c gradCase) {
 		}
 	}
 	g.Reset()
-	for _, list := range g.arena.bufs {
-		for _, b := range list {
-			for i := range b.Host() {
-				b.Host()[i] = math.NaN()
-			}
+	g.arena.bufs.each(func(b kernels.Buf[float64]) {
+		for i := range b.Host() {
+			b.Host()[i] = math.NaN()
 		}
-	}
+	})
 	out, _ = forward()
 	if !out.NeedsGrad {
 		t.Fatalf("%s: output needs no gradient", c.name)

@@ -64,8 +64,9 @@ func NewGraph[T kernels.Float](dev kernels.Device[T], rng *rand.Rand) *Graph[T] 
 	return &Graph[T]{Dev: dev, RNG: rng, arena: newArena(dev)}
 }
 
-// Reset forgets the tape and hands every buffer back for reuse by the next step. Tensors made
-// by this graph are invalid afterwards.
+// Reset forgets the tape and hands every buffer back for reuse by the next step (see arena.go
+// for how memory stays bounded when shapes change). Tensors made by this graph are invalid
+// afterwards.
 func (g *Graph[T]) Reset() {
 	clear(g.tape)
 	g.tape = g.tape[:0]
@@ -73,6 +74,18 @@ func (g *Graph[T]) Reset() {
 	g.arena.reset()
 	g.ops.reset()
 }
+
+// Release resets the graph and frees all the memory it holds, returning it to the device (an
+// evaluation graph after use, a graph whose shapes will not come back). The graph stays usable;
+// its next steps allocate afresh.
+func (g *Graph[T]) Release() {
+	g.Reset()
+	g.arena.release()
+}
+
+// HeldBytes is the device memory the graph's arena holds: the buffers of the current step and
+// those kept for the next ones.
+func (g *Graph[T]) HeldBytes() int64 { return g.arena.heldBytes() }
 
 // Record appends op to the tape (unless NoGrad). Layers with their own fused backward (SRU,
 // LSTM) record themselves through it.
@@ -184,64 +197,6 @@ func (g *Graph[T]) BackwardFrom() {
 	for i := len(g.tape) - 1; i >= 0; i-- {
 		g.tape[i].Backward(g)
 	}
-}
-
-// arena hands out buffers and tensor records, and takes them all back at reset. Buffers are
-// matched by size, so a step that makes the same allocations as the last one reuses them all.
-type arena[T kernels.Float] struct {
-	dev     kernels.Device[T]
-	bufs    map[int][]kernels.Buf[T]
-	used    map[int]int
-	ibufs   map[int][]kernels.Ints
-	iused   map[int]int
-	tensors []*Tensor[T]
-	nt      int
-}
-
-func newArena[T kernels.Float](dev kernels.Device[T]) arena[T] {
-	return arena[T]{dev: dev, bufs: map[int][]kernels.Buf[T]{}, used: map[int]int{},
-		ibufs: map[int][]kernels.Ints{}, iused: map[int]int{}}
-}
-
-func (a *arena[T]) buf(n int) kernels.Buf[T] {
-	i := a.used[n]
-	list := a.bufs[n]
-	if i == len(list) {
-		list = append(list, a.dev.Alloc(n))
-		a.bufs[n] = list
-	}
-	a.used[n] = i + 1
-	return list[i]
-}
-
-func (a *arena[T]) ints(n int) kernels.Ints {
-	i := a.iused[n]
-	list := a.ibufs[n]
-	if i == len(list) {
-		list = append(list, a.dev.AllocInts(n))
-		a.ibufs[n] = list
-	}
-	a.iused[n] = i + 1
-	return list[i]
-}
-
-func (a *arena[T]) tensor() *Tensor[T] {
-	if a.nt == len(a.tensors) {
-		a.tensors = append(a.tensors, &Tensor[T]{})
-	}
-	t := a.tensors[a.nt]
-	a.nt++
-	return t
-}
-
-func (a *arena[T]) reset() {
-	for k := range a.used {
-		a.used[k] = 0
-	}
-	for k := range a.iused {
-		a.iused[k] = 0
-	}
-	a.nt = 0
 }
 
 // pool hands out op records of one kind, reused after Graph.Reset.

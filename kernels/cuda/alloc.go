@@ -27,9 +27,10 @@ func newAllocator(alloc func(int64) (uintptr, error), free func(uintptr) error) 
 	return &allocator{alloc: alloc, free: free, cached: map[int64][]uintptr{}, live: map[uintptr]int64{}}
 }
 
-// Bucket sizes: at least 512 bytes; powers of two below 1 MiB (many small buffers, waste
-// bounded by 2×, few distinct lists); multiples of 1 MiB above (large activations, waste
-// below 1 MiB each).
+// Bucket sizes: at least 512 bytes; below 1 MiB the next size a quarter octave apart (m·2^s
+// with m = 4..7: many small buffers, waste under 25%, as the graph arena's size classes, which
+// then map onto buckets one for one); multiples of 1 MiB above (large activations, waste below
+// 1 MiB each).
 const (
 	minBlock   = 512
 	largeBlock = 1 << 20
@@ -41,7 +42,8 @@ func bucket(n int64) int64 {
 	case n <= minBlock:
 		return minBlock
 	case n < largeBlock:
-		return 1 << (64 - bits.LeadingZeros64(uint64(n-1)))
+		s := bits.Len64(uint64(n-1)) - 3 // 2^(s+2) < n ≤ 2^(s+3)
+		return (n + 1<<s - 1) >> s << s
 	default:
 		return (n + largeBlock - 1) / largeBlock * largeBlock
 	}
@@ -83,7 +85,13 @@ func (a *allocator) take(p uintptr, b int64) {
 	a.peakBytes = max(a.peakBytes, a.liveBytes)
 }
 
-// put returns a block from get to the cache.
+// cacheShare bounds the cache: it keeps at most liveBytes/cacheShare bytes; a block freed
+// beyond that goes back to the driver. Callers with their own reuse (the graph arena) free what
+// they no longer need, and that memory must really leave, or memory held would grow with every
+// new batch shape.
+const cacheShare = 4
+
+// put returns a block from get to the cache, or to the driver when the cache is full.
 func (a *allocator) put(p uintptr) error {
 	b, ok := a.live[p]
 	if !ok {
@@ -91,8 +99,38 @@ func (a *allocator) put(p uintptr) error {
 	}
 	delete(a.live, p)
 	a.liveBytes -= b
+	limit := a.liveBytes / cacheShare
+	if err := a.shrink(limit - b); err != nil {
+		return err
+	}
+	if a.cachedBytes+b > limit {
+		if err := a.free(p); err != nil {
+			return fmt.Errorf("cuda: releasing %d bytes: %w", b, err)
+		}
+		return nil
+	}
 	a.cached[b] = append(a.cached[b], p)
 	a.cachedBytes += b
+	return nil
+}
+
+// shrink frees cached blocks, the largest first, until the cache holds at most limit bytes.
+func (a *allocator) shrink(limit int64) error {
+	for a.cachedBytes > max(limit, 0) {
+		var largest int64
+		for b, list := range a.cached {
+			if len(list) > 0 && b > largest {
+				largest = b
+			}
+		}
+		list := a.cached[largest]
+		p := list[len(list)-1]
+		a.cached[largest] = list[:len(list)-1]
+		a.cachedBytes -= largest
+		if err := a.free(p); err != nil {
+			return fmt.Errorf("cuda: releasing %d cached bytes: %w", largest, err)
+		}
+	}
 	return nil
 }
 

@@ -7,7 +7,8 @@ import (
 
 func TestBucket(t *testing.T) {
 	for _, c := range []struct{ n, want int64 }{
-		{0, 512}, {1, 512}, {512, 512}, {513, 1024}, {1000, 1024}, {1024, 1024}, {1025, 2048},
+		{0, 512}, {1, 512}, {512, 512}, {513, 640}, {641, 768}, {1000, 1024}, {1024, 1024}, {1025, 1280},
+		{1793, 2048}, {3 << 17, 3 << 17}, {3<<17 + 1, 7 << 16},
 		{1<<20 - 1, 1 << 20}, {1 << 20, 1 << 20}, {1<<20 + 1, 2 << 20}, {5<<20 + 7, 6 << 20},
 	} {
 		if got := bucket(c.n); got != c.want {
@@ -55,9 +56,9 @@ func TestAllocatorReuse(t *testing.T) {
 	if err := a.put(p1); err != nil {
 		t.Fatal(err)
 	}
-	q1, _ := a.get(700) // same 1 KiB bucket
+	q1, _ := a.get(900) // same 1 KiB bucket
 	if q1 != p1 {
-		t.Errorf("a 700-byte request did not reuse the freed 1 KiB block")
+		t.Errorf("a 900-byte request did not reuse the freed 1 KiB block")
 	}
 	if f.allocs != 2 || a.hits != 1 || a.misses != 2 {
 		t.Errorf("allocs %d, hits %d, misses %d; want 2, 1, 2", f.allocs, a.hits, a.misses)
@@ -101,5 +102,35 @@ func TestAllocatorTrimsOnOutOfMemory(t *testing.T) {
 	}
 	if _, err := a.get(8 << 20); err == nil {
 		t.Errorf("an impossible request succeeded")
+	}
+}
+
+// TestAllocatorCacheBounded: freed blocks stay cached up to live/cacheShare;
+// beyond that they go back to the driver, so that a caller trimming its own pool really frees.
+func TestAllocatorCacheBounded(t *testing.T) {
+	f := newFake(1 << 40)
+	a := newAllocator(f.alloc, f.free)
+	keep, _ := a.get(400 << 20) // live 400 MiB: the cache may hold 100 MiB
+	var ps []uintptr
+	for range 30 {
+		p, _ := a.get(5 << 20)
+		ps = append(ps, p)
+	}
+	for _, p := range ps {
+		if err := a.put(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a.cachedBytes > 100<<20 || a.cachedBytes < 95<<20 {
+		t.Errorf("cached %d MiB of 150 freed with 400 MiB live; want about 100", a.cachedBytes>>20)
+	}
+	if want := 30 - int(a.cachedBytes/(5<<20)); f.frees != want {
+		t.Errorf("%d blocks went back to the driver, want %d", f.frees, want)
+	}
+	if err := a.put(keep); err != nil {
+		t.Fatal(err)
+	}
+	if a.cachedBytes != 0 {
+		t.Errorf("cached %d bytes with nothing live", a.cachedBytes)
 	}
 }
