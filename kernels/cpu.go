@@ -66,6 +66,12 @@ func (d *CPU[T]) Name() string {
 // Pool is the device's worker pool.
 func (d *CPU[T]) Pool() *Pool { return d.pool }
 
+// Close stops the device's worker pool; the device must not be used after.
+func (d *CPU[T]) Close() error {
+	d.pool.Close()
+	return nil
+}
+
 func (d *CPU[T]) Alloc(n int) Buf[T] { return HostBuf(make([]T, n)) }
 func (d *CPU[T]) Free(Buf[T])        {}
 func (d *CPU[T]) AllocInts(n int) Ints {

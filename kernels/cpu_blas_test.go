@@ -4,8 +4,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // openBLASOrSkip returns the OpenBLAS backend. Where it cannot be opened the test is skipped,
@@ -421,4 +423,28 @@ func benchGemm(b *testing.B, gb gemmBackend, transA, transB bool, m, n, k int) {
 	}
 	flops := 2 * float64(m) * float64(n) * float64(k) * float64(b.N)
 	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// TestCPUCloseStopsWorkers: Close ends the pool's goroutines (folds run one after another, each
+// on a device of its own).
+func TestCPUCloseStopsWorkers(t *testing.T) {
+	before := runtime.NumGoroutine()
+	d, err := NewCPU[float32](CPUOptions{Workers: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := runtime.NumGoroutine() - before; n != 3 {
+		t.Fatalf("%d pool goroutines for 4 workers, want 3", n)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	d.Close() // twice is fine
+	for range 100 {
+		if runtime.NumGoroutine() <= before {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Errorf("%d goroutines still running after Close", runtime.NumGoroutine()-before)
 }

@@ -30,6 +30,9 @@ type Device[T Float] interface {
 	DownloadInts(dst []int32, src Ints)
 	// Sync waits for queued work and returns the first error a kernel reported.
 	Sync() error
+	// Close waits for queued work and releases what the device holds (worker goroutines, GPU
+	// memory and context); the device and its buffers must not be used after.
+	Close() error
 
 	BLAS[T]
 	Elementwise[T]

@@ -18,6 +18,7 @@ type Pool struct {
 	workers int
 	jobs    chan poolJob
 	wg      sync.WaitGroup
+	close   sync.Once
 }
 
 type poolJob struct {
@@ -41,6 +42,10 @@ func NewPool(workers int) *Pool {
 	}
 	return p
 }
+
+// Close stops the worker goroutines; the pool must not be used after. It may be called more
+// than once.
+func (p *Pool) Close() { p.close.Do(func() { close(p.jobs) }) }
 
 // Workers is the number of goroutines that share a job.
 func (p *Pool) Workers() int { return p.workers }
