@@ -79,7 +79,8 @@ type Layer[T kernels.Float] struct {
 	// Per direction: W_ih [4H, In], W_hh [4H, H], b_ih and b_hh [4H].
 	WeightIH, WeightHH, BiasIH, BiasHH [2]*nn.Param[T]
 
-	recs nn.OpPool[layerOp[T]]
+	recs      nn.OpPool[layerOp[T]]
+	noGradRec layerOp[T] // the record of a forward that records nothing
 }
 
 // New creates the module's parameters in ps (named with prefix, in PyTorch's order) and
@@ -135,6 +136,12 @@ func New[T kernels.Float](ps *nn.Params[T], prefix string, cfg Config, rng *rand
 // the state carries over and y is 0, so hn and cn are the states after each sequence's last real
 // step and the reverse direction starts at that step, as with PyTorch packed sequences.
 func (m *LSTM[T]) Forward(g *nn.Graph[T], x, h0, c0 *nn.Tensor[T], pad kernels.Buf[T]) (y, hn, cn *nn.Tensor[T]) {
+	return m.ForwardLayers(g, x, h0, c0, pad, nil)
+}
+
+// ForwardLayers is Forward that also stores every layer's output [L, B, dirs·H] in layers when
+// it is non-nil (one entry per layer; before the dropout that feeds the next layer).
+func (m *LSTM[T]) ForwardLayers(g *nn.Graph[T], x, h0, c0 *nn.Tensor[T], pad kernels.Buf[T], layers []*nn.Tensor[T]) (y, hn, cn *nn.Tensor[T]) {
 	cfg := m.Cfg
 	if len(x.Shape) != 3 || x.Shape[2] != cfg.InputSize {
 		panic(fmt.Sprintf("lstm: input %v, want [L, B, %d]", x.Shape, cfg.InputSize))
@@ -149,6 +156,9 @@ func (m *LSTM[T]) Forward(g *nn.Graph[T], x, h0, c0 *nn.Tensor[T], pad kernels.B
 	if !pad.IsNil() && pad.Len() != L*B {
 		panic(fmt.Sprintf("lstm: pad of %d elements, want L·B = %d", pad.Len(), L*B))
 	}
+	if layers != nil && len(layers) != len(m.Layers) {
+		panic(fmt.Sprintf("lstm: %d slots for the outputs of %d layers", len(layers), len(m.Layers)))
+	}
 	hn = g.New(ns, B, cfg.HiddenSize)
 	cn = g.New(ns, B, cfg.HiddenSize)
 	y = x
@@ -157,6 +167,9 @@ func (m *LSTM[T]) Forward(g *nn.Graph[T], x, h0, c0 *nn.Tensor[T], pad kernels.B
 			y = g.Dropout(y, m.Layers[i-1].Dropout)
 		}
 		y = l.Forward(g, y, h0, c0, hn, cn, i, pad)
+		if layers != nil {
+			layers[i] = y
+		}
 	}
 	// The last layer's output needs a gradient when anything upstream does.
 	hn.NeedsGrad, cn.NeedsGrad = y.NeedsGrad, y.NeedsGrad
@@ -175,7 +188,10 @@ func (l *Layer[T]) Forward(g *nn.Graph[T], x, h0, c0, hn, cn *nn.Tensor[T], i in
 	y := g.New(L, B, out)
 	y.NeedsGrad = l.needsGrad(g, x, h0, c0)
 
-	o := nn.Get(&l.recs, g)
+	o := &l.noGradRec // nothing will read it back: no need to take a record from the pool
+	if y.NeedsGrad {
+		o = nn.Get(&l.recs, g)
+	}
 	*o = layerOp[T]{l: l, i: i, L: L, B: B, x: x, y: y, h0: h0, c0: c0, hn: hn, cn: cn, pad: pad}
 	n := L * B
 	for d := 0; d < l.Dirs; d++ {

@@ -85,3 +85,16 @@ func (o *dropoutOp[T]) Backward(g *Graph[T]) {
 		g.Dev.Mul(dx, o.out.Grad, o.mask, !fresh)
 	}
 }
+
+// DropoutWithMask applies a mask drawn earlier by DropoutMask (nil: no dropout, x itself): for
+// variational dropout carried across calls, as when a decoder steps through a sequence. The
+// mask has x's size or is shared by every leading slice ([B, D] for x [L, B, D]).
+func (g *Graph[T]) DropoutWithMask(x *Tensor[T], mask kernels.Buf[T]) *Tensor[T] {
+	if mask.IsNil() {
+		return x
+	}
+	if x.Len()%mask.Len() != 0 {
+		panic(fmt.Sprintf("nn: DropoutWithMask of %v with a mask of %d elements", x.Shape, mask.Len()))
+	}
+	return g.applyMask(x, mask, true)
+}

@@ -33,7 +33,8 @@ type Layer[T kernels.Float] struct {
 	LNWeight   *nn.Param[T] // layer norm gain, nil without layer norm
 	LNBias     *nn.Param[T]
 
-	recs nn.OpPool[recurrenceOp[T]]
+	recs      nn.OpPool[recurrenceOp[T]]
+	noGradRec recurrenceOp[T] // the record of a forward that records nothing
 }
 
 // New creates the module's parameters in ps (named with prefix) and initialises them as the
@@ -153,6 +154,12 @@ func (l *Layer[T]) reset(dev kernels.Device[T], cfg Config, rng *rand.Rand) {
 // padding) may be nil. It returns h [L, B, out] of the last layer and the final cell state of
 // every layer, c [layers, B, out].
 func (s *SRU[T]) Forward(g *nn.Graph[T], x, c0 *nn.Tensor[T], pad kernels.Buf[T]) (h, c *nn.Tensor[T]) {
+	return s.ForwardLayers(g, x, c0, pad, nil)
+}
+
+// ForwardLayers is Forward that also stores every layer's output [L, B, out] in layers when it
+// is non-nil (one entry per layer).
+func (s *SRU[T]) ForwardLayers(g *nn.Graph[T], x, c0 *nn.Tensor[T], pad kernels.Buf[T], layers []*nn.Tensor[T]) (h, c *nn.Tensor[T]) {
 	L, B := x.Shape[0], x.Shape[1]
 	out := s.Cfg.OutputSize()
 	if len(x.Shape) != 3 || x.Shape[2] != s.Cfg.InputSize {
@@ -164,10 +171,16 @@ func (s *SRU[T]) Forward(g *nn.Graph[T], x, c0 *nn.Tensor[T], pad kernels.Buf[T]
 	if !pad.IsNil() && pad.Len() != L*B {
 		panic(fmt.Sprintf("sru: pad of %d elements, want L·B = %d", pad.Len(), L*B))
 	}
+	if layers != nil && len(layers) != len(s.Layers) {
+		panic(fmt.Sprintf("sru: %d slots for the outputs of %d layers", len(layers), len(s.Layers)))
+	}
 	c = g.New(len(s.Layers), B, out)
 	h = x
 	for i, l := range s.Layers {
 		h = l.Forward(g, h, c0, c, i, pad)
+		if layers != nil {
+			layers[i] = h
+		}
 	}
 	if h.NeedsGrad {
 		c.NeedsGrad = true
@@ -176,28 +189,39 @@ func (s *SRU[T]) Forward(g *nn.Graph[T], x, c0 *nn.Tensor[T], pad kernels.Buf[T]
 }
 
 // Forward runs one layer on x [L, B, In]. The layer's initial state is slice i of c0 (nil:
-// zeros) and its final state goes to slice i of cOut.
+// zeros) and its final state goes to slice i of cOut. In training it draws the layer's
+// variational dropout masks (input, then h).
 func (l *Layer[T]) Forward(g *nn.Graph[T], x, c0, cOut *nn.Tensor[T], i int, pad kernels.Buf[T]) *nn.Tensor[T] {
+	B := x.Shape[1]
+	inMask := nn.DropoutMask(g, B*l.In, l.RNNDropout)
+	hMask := nn.DropoutMask(g, B*l.Out, l.Dropout)
+	return l.forward(g, x, c0, cOut, i, pad, inMask, hMask)
+}
+
+// forward is Forward with the dropout masks given: inMask [B, In] on the layer's input, hMask
+// [B, Out] on h (nil: none).
+func (l *Layer[T]) forward(g *nn.Graph[T], x, c0, cOut *nn.Tensor[T], i int, pad, inMask, hMask kernels.Buf[T]) *nn.Tensor[T] {
 	L, B := x.Shape[0], x.Shape[1]
 	in := x
 	if l.LNWeight != nil && !l.NormalizeAfter {
 		in = g.LayerNorm(in, &l.LNWeight.Tensor, &l.LNBias.Tensor, 1e-5)
 	}
-	if g.Training && l.RNNDropout > 0 {
-		in = g.DropoutSeq(in, l.RNNDropout)
-	}
+	in = g.DropoutWithMask(in, inMask)
 	if l.WeightProj != nil {
 		in = g.MatMul(in, &l.WeightProj.Tensor, false, false)
 	}
 	u := g.MatMul(in, &l.Weight.Tensor, false, false) // [L·B, Out·K]
 
 	h := g.Result([]int{L, B, l.Out}, u, x, c0, &l.WeightC.Tensor, &l.Bias.Tensor)
-	r := nn.Get(&l.recs, g)
+	r := &l.noGradRec // nothing will read it back: no need to take a record from the pool
+	if !g.NoGrad {
+		r = nn.Get(&l.recs, g)
+	}
 	*r = recurrenceOp[T]{layer: l, u: u, x: x, c0: c0, cOut: cOut, h: h, i: i}
 	a := &r.args
 	*a = kernels.SRUArgs[T]{
 		L: L, B: B, H: l.Hidden, Dirs: l.Dirs, K: l.K, Tanh: l.Tanh, Skip: l.Skip, Alpha: l.Alpha,
-		U: u.Data, WeightC: l.WeightC.Data, Bias: l.Bias.Data, Pad: pad,
+		U: u.Data, WeightC: l.WeightC.Data, Bias: l.Bias.Data, Pad: pad, Mask: hMask,
 		Y: h.Data, C: g.Scratch(L * B * l.Out), CLast: r.stateSlice(cOut.Data),
 	}
 	if l.K == 3 && l.Skip {
@@ -205,9 +229,6 @@ func (l *Layer[T]) Forward(g *nn.Graph[T], x, c0, cOut *nn.Tensor[T], i int, pad
 	}
 	if c0 != nil {
 		a.C0 = r.stateSlice(c0.Data)
-	}
-	if g.Training && l.Dropout > 0 {
-		a.Mask = nn.DropoutMask(g, B*l.Out, l.Dropout)
 	}
 	if h.NeedsGrad { // keep the gates for the backward
 		a.F, a.R = g.Scratch(L*B*l.Out), g.Scratch(L*B*l.Out)

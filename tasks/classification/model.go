@@ -5,21 +5,18 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/gosru/gosru/encoder"
 	"github.com/gosru/gosru/kernels"
-	"github.com/gosru/gosru/lstm"
 	"github.com/gosru/gosru/nn"
-	"github.com/gosru/gosru/sru"
 )
 
 // model is the official classifier: embedding → dropout → encoder → dropout → linear.
 // Parameter names follow train_classifier.py's Model.
 type model[T kernels.Float] struct {
-	kind    string
 	readout string
 	dropout float64
-	emb     *nn.Param[T] // [V, D]
-	sru     *sru.SRU[T]
-	lstm    *lstm.LSTM[T]
+	emb     *nn.Param[T]   // [V, D]
+	rnn     nn.Encoder[T]  // the SRU or LSTM; nil for the CNN
 	convW   []*nn.Param[T] // [w·D, maps] per width
 	convB   []*nn.Param[T]
 	outW    *nn.Param[T] // [features, classes]
@@ -30,7 +27,7 @@ type model[T kernels.Float] struct {
 // newModel creates the parameters in ps. table is the initial embedding table [V·D] (row-major).
 func newModel[T kernels.Float](ps *nn.Params[T], cfg Config, table []T, fixed bool, classes int, rng *rand.Rand) (*model[T], error) {
 	D := cfg.EmbeddingDim
-	m := &model[T]{kind: cfg.Model, readout: cfg.Readout, dropout: cfg.Dropout}
+	m := &model[T]{readout: cfg.Readout, dropout: cfg.Dropout}
 	m.emb = ps.Add("emb_layer.embedding.weight", len(table)/D, D)
 	ps.Dev.Upload(m.emb.Data, table)
 	// Row-sparse even when frozen: ZeroGrad then skips the (untouched) table instead of
@@ -39,18 +36,6 @@ func newModel[T kernels.Float](ps *nn.Params[T], cfg Config, table []T, fixed bo
 	m.emb.NeedsGrad = !fixed
 	var features int
 	switch cfg.Model {
-	case "sru":
-		s, err := sru.New(ps, "encoder.", cfg.sruConfig(), rng)
-		if err != nil {
-			return nil, fmt.Errorf("classification: %w", err)
-		}
-		m.sru, features = s, s.Cfg.OutputSize()
-	case "lstm":
-		l, err := lstm.New(ps, "encoder.", cfg.lstmConfig(), rng)
-		if err != nil {
-			return nil, fmt.Errorf("classification: %w", err)
-		}
-		m.lstm, features = l, l.Cfg.OutputSize()
 	case "cnn":
 		// PyTorch's Conv2d default: U(±1/√fan_in) for weights and biases, fan_in = w·D.
 		for i, w := range cfg.CNNWidths {
@@ -64,7 +49,11 @@ func newModel[T kernels.Float](ps *nn.Params[T], cfg Config, table []T, fixed bo
 		features = len(cfg.CNNWidths) * cfg.CNNMaps
 		m.pooled = make([]*nn.Tensor[T], len(cfg.CNNWidths))
 	default:
-		return nil, fmt.Errorf("classification: unknown model %q", cfg.Model)
+		enc, err := encoder.New(ps, "encoder.", encoder.Config{Kind: cfg.Model, SRU: cfg.sruConfig(), LSTM: cfg.lstmConfig()}, rng)
+		if err != nil {
+			return nil, fmt.Errorf("classification: %w", err)
+		}
+		m.rnn, features = enc, enc.OutputSize()
 	}
 	// nn.Linear's default init: U(±1/√in).
 	m.outW = ps.Add("out.weight", features, classes)
@@ -101,13 +90,9 @@ func (m *model[T]) embed(g *nn.Graph[T], b *batch[T]) *nn.Tensor[T] {
 
 // encode turns word vectors x [L, B, D] into sentence features [B, features].
 func (m *model[T]) encode(g *nn.Graph[T], x *nn.Tensor[T], b *batch[T]) *nn.Tensor[T] {
-	switch m.kind {
-	case "sru":
-		h, _ := m.sru.Forward(g, x, nil, b.pad)
+	if m.rnn != nil {
+		h, _ := m.rnn.Encode(g, x, b.pad, nn.RecurrentState[T]{}, nil)
 		return m.readoutOf(g, h, b)
-	case "lstm":
-		y, _, _ := m.lstm.Forward(g, x, nil, nil, b.pad)
-		return m.readoutOf(g, y, b)
 	}
 	for i := range m.convW {
 		c := g.ReLU(g.Conv1D(x, &m.convW[i].Tensor, &m.convB[i].Tensor))

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"strings"
 
+	"github.com/gosru/gosru/encoder"
 	"github.com/gosru/gosru/kernels"
 	"github.com/gosru/gosru/lstm"
 	"github.com/gosru/gosru/nn"
@@ -17,11 +18,10 @@ import (
 // to the vocabulary (its weight the embedding table when tied) → softmax.
 type model[T kernels.Float] struct {
 	cfg  Config
-	emb  *nn.Param[T] // [V, D]
-	outW *nn.Param[T] // [H, V]; nil when tied
-	outB *nn.Param[T] // [V]
-	sru  *sru.SRU[T]
-	lstm *lstm.LSTM[T]
+	emb  *nn.Param[T]  // [V, D]
+	outW *nn.Param[T]  // [H, V]; nil when tied
+	outB *nn.Param[T]  // [V]
+	rnn  nn.Encoder[T] // the SRU or LSTM
 
 	scales nn.OpPool[gradScaleOp[T]]
 }
@@ -35,22 +35,12 @@ func newModel[T kernels.Float](ps *nn.Params[T], cfg Config, vocab int, rng *ran
 	// Tied, the softmax sends gradient to every row: the table must be updated densely.
 	m.emb.RowSparse = !cfg.TieWeights
 	dev := ps.Dev
-	switch cfg.Model {
-	case "sru":
-		s, err := sru.New(ps, "rnn.", cfg.sruConfig(), rng)
-		if err != nil {
-			return nil, fmt.Errorf("lm: %w", err)
-		}
-		m.sru = s
-	case "lstm":
-		l, err := lstm.New(ps, "rnn.", cfg.lstmConfig(), rng)
-		if err != nil {
-			return nil, fmt.Errorf("lm: %w", err)
-		}
-		m.lstm = l
-	default:
-		return nil, fmt.Errorf("lm: unknown model %q", cfg.Model)
+	rnn, err := encoder.New(ps, "rnn.", encoder.Config{Kind: cfg.Model, SRU: cfg.sruConfig(), LSTM: cfg.lstmConfig()}, rng)
+	if err != nil {
+		return nil, fmt.Errorf("lm: %w", err)
 	}
+	m.rnn = rnn
+	_, lstmLayout := rnn.(*lstm.LSTM[T]) // PyTorch's [out, in] weights
 	if !cfg.TieWeights {
 		m.outW = ps.Add("output.weight", cfg.Hidden, vocab)
 	}
@@ -62,7 +52,7 @@ func newModel[T kernels.Float](ps *nn.Params[T], cfg Config, vocab int, rng *ran
 			// The input width of the matrix: the columns of the table and of PyTorch's [out, in]
 			// LSTM weights, the rows of the SRU's [in, out·K] and the output's [H, V].
 			fan := p.Shape[0]
-			if p == m.emb || m.lstm != nil && strings.HasPrefix(p.Name, "rnn.") {
+			if p == m.emb || lstmLayout && strings.HasPrefix(p.Name, "rnn.") {
 				fan = p.Shape[1]
 			}
 			r := math.Sqrt(3 / float64(fan))
@@ -76,8 +66,8 @@ func newModel[T kernels.Float](ps *nn.Params[T], cfg Config, vocab int, rng *ran
 		}
 		dev.Upload(p.Data, v)
 	}
-	if m.sru != nil { // set_bias: the highway gate's half of every layer's bias
-		for _, l := range m.sru.Layers {
+	if s, ok := rnn.(*sru.SRU[T]); ok { // set_bias: the highway gate's half of every layer's bias
+		for _, l := range s.Layers {
 			b := make([]T, l.Bias.Len())
 			for i := l.Out; i < len(b); i++ {
 				b[i] = T(cfg.SRU.HighwayBias)
@@ -101,13 +91,16 @@ func (m *model[T]) forward(g *nn.Graph[T], x []int32, L, B int, st *carry[T]) *n
 
 // recurrent runs the SRU or LSTM stack on e [L, B, D] from the carried state.
 func (m *model[T]) recurrent(g *nn.Graph[T], e *nn.Tensor[T], st *carry[T]) *nn.Tensor[T] {
-	if m.sru != nil {
-		h, c := m.sru.Forward(g, e, st.state(0), kernels.Buf[T]{})
-		st.advance(g.Dev, c)
-		return h
+	init := nn.RecurrentState[T]{C: st.state(st.parts - 1)}
+	if st.parts == 2 {
+		init.H = st.state(0)
 	}
-	y, hn, cn := m.lstm.Forward(g, e, st.state(0), st.state(1), kernels.Buf[T]{})
-	st.advance(g.Dev, hn, cn)
+	y, final := m.rnn.Encode(g, e, kernels.Buf[T]{}, init, nil)
+	if st.parts == 2 {
+		st.advance(g.Dev, final.H, final.C)
+	} else {
+		st.advance(g.Dev, final.C)
+	}
 	return y
 }
 
@@ -171,10 +164,12 @@ func newCarry[T kernels.Float](dev kernels.Device[T], parts, layers, B, width in
 }
 
 func (m *model[T]) newCarry(dev kernels.Device[T], B int) *carry[T] {
-	if m.sru != nil {
-		return newCarry(dev, 1, m.cfg.Layers, B, m.sru.Cfg.OutputSize())
+	shape, hasH := m.rnn.StateShape(B)
+	parts := 1
+	if hasH {
+		parts = 2
 	}
-	return newCarry(dev, 2, m.cfg.Layers, B, m.cfg.Hidden)
+	return newCarry(dev, parts, shape[0], B, shape[2])
 }
 
 // state is the current value of part p, a tensor that needs no gradient.
