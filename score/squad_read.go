@@ -100,10 +100,9 @@ func decodeSQuADQuestion(raw json.RawMessage) (SQuADQuestion, error) {
 	if qa.ID == nil {
 		return SQuADQuestion{}, errors.New("no \"id\"")
 	}
+	// A question without answers is read; SQuAD rejects it only if it has a prediction, as
+	// the official script does.
 	q := SQuADQuestion{ID: *qa.ID}
-	if qa.Answers == nil {
-		return q, errors.New("no \"answers\" list")
-	}
 	for k, answerRaw := range qa.Answers {
 		var answer struct {
 			Text *string `json:"text"`
