@@ -227,7 +227,7 @@ func positionedJSONError(raw []byte, err error) error {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syntax):
-		line, col := lineColumn(raw, syntax.Offset)
+		line, col := lineColumn(raw, syntax.Offset-1) // Offset counts the offending byte
 		return fmt.Errorf("line %d column %d: invalid JSON: %v", line, col, syntax)
 	case errors.As(err, &typ):
 		line, col := lineColumn(raw, typ.Offset)

@@ -20,7 +20,7 @@ type Transcript struct {
 }
 
 // maxTranscriptLine bounds one line of a transcript file.
-const maxTranscriptLine = 16 << 20
+const maxTranscriptLine = 1 << 20
 
 // ReadTranscripts reads a transcript file, one utterance per line (a final newline is
 // optional; "\r\n" endings are accepted). In a plain file every line is an utterance, empty
