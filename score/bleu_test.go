@@ -90,3 +90,30 @@ func TestBLEUErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestReadBLEUSegments(t *testing.T) {
+	cases := []struct {
+		in   string
+		want []string
+	}{
+		{"", nil},
+		{"\n", []string{""}},
+		{"a b \r\nc\rd\n\n", []string{"a b", "c\rd", ""}}, // only "\n" ends a line
+		{"x\u00a0\t\n last", []string{"x", " last"}},
+	}
+	for _, c := range cases {
+		got, err := ReadBLEUSegments(strings.NewReader(c.in), "f")
+		if err != nil || len(got) != len(c.want) {
+			t.Errorf("ReadBLEUSegments(%q) = %q, %v; want %q", c.in, got, err, c.want)
+			continue
+		}
+		for i := range got {
+			if got[i] != c.want[i] {
+				t.Errorf("ReadBLEUSegments(%q) = %q, want %q", c.in, got, c.want)
+			}
+		}
+	}
+	if _, err := ReadBLEUSegments(strings.NewReader("ok\nbad \xff\n"), "hyp.txt"); err == nil || err.Error() != "score: hyp.txt:2: not valid UTF-8" {
+		t.Errorf("invalid UTF-8: %v", err)
+	}
+}

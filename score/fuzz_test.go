@@ -119,3 +119,21 @@ func FuzzBLEU(f *testing.F) {
 		}
 	})
 }
+
+func FuzzReadBLEUSegments(f *testing.F) {
+	f.Add([]byte("Ein Mann fährt Rad.\r\n  \nZwei Hunde&amp;Katzen \n"))
+	f.Add([]byte("a\rb\x1c\n\xff"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		segs, err := ReadBLEUSegments(bytes.NewReader(data), "fuzz")
+		if err != nil || len(segs) == 0 {
+			return
+		}
+		r, err := CorpusBLEU(segs, [][]string{segs}, BLEUOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.SysLen != r.RefLen || r.Counts != r.Totals {
+			t.Fatalf("a file against itself: %+v", r)
+		}
+	})
+}
