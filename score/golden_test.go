@@ -44,6 +44,12 @@ func eachGolden(t *testing.T, envVar, sub string, f func(t *testing.T, raw []byt
 	if len(files) == 0 {
 		t.Fatalf("no golden cases in %s (set %s)", dir, envVar)
 	}
+	runCaseFiles(t, files, f)
+}
+
+// runCaseFiles runs f on each file, one subtest per file named after it.
+func runCaseFiles(t *testing.T, files []string, f func(t *testing.T, raw []byte)) {
+	t.Helper()
 	sort.Strings(files)
 	for _, path := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(path), ".json"), func(t *testing.T) {
