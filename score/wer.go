@@ -1,6 +1,7 @@
 package score
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -92,9 +93,9 @@ func Align(ref, hyp []string) EditCounts {
 // ErrorRate is a corpus error rate: the edits summed over utterances, and each utterance's.
 type ErrorRate struct {
 	// Unit is "word" or "char".
-	Unit         string       `json:"unit"`
-	Total        EditCounts   `json:"total"`
-	PerUtterance []EditCounts `json:"-"`
+	Unit         string
+	Total        EditCounts
+	PerUtterance []EditCounts
 }
 
 // Rate is the corpus rate: total edits over total reference units (see EditCounts.Rate).
@@ -108,6 +109,28 @@ func (e ErrorRate) String() string {
 	}
 	return fmt.Sprintf("%s %.2f%% (S %d D %d I %d / %d %s, %d utterances)", name, 100*e.Rate(),
 		e.Total.Substitutions, e.Total.Deletions, e.Total.Insertions, e.Total.RefLen, unit, len(e.PerUtterance))
+}
+
+// MarshalJSON writes the corpus figures: unit, rate (null when infinite), errors, hits,
+// substitutions, deletions, insertions, ref_len, hyp_len and utterances.
+func (e ErrorRate) MarshalJSON() ([]byte, error) {
+	var rate *float64
+	if r := e.Rate(); !math.IsInf(r, 0) {
+		rate = &r
+	}
+	return json.Marshal(struct {
+		Unit          string   `json:"unit"`
+		Rate          *float64 `json:"rate"`
+		Errors        int      `json:"errors"`
+		Hits          int      `json:"hits"`
+		Substitutions int      `json:"substitutions"`
+		Deletions     int      `json:"deletions"`
+		Insertions    int      `json:"insertions"`
+		RefLen        int      `json:"ref_len"`
+		HypLen        int      `json:"hyp_len"`
+		Utterances    int      `json:"utterances"`
+	}{e.Unit, rate, e.Total.Errors(), e.Total.Hits, e.Total.Substitutions, e.Total.Deletions,
+		e.Total.Insertions, e.Total.RefLen, e.Total.HypLen, len(e.PerUtterance)})
 }
 
 // WER is the word error rate of hyps against refs, utterance by utterance: words are the
