@@ -13,6 +13,7 @@ import (
 
 	"github.com/gosru/gosru/experiments"
 	"github.com/gosru/gosru/kernels"
+	_ "github.com/gosru/gosru/tasks/all" // every task registers itself
 	"github.com/gosru/gosru/train"
 )
 
@@ -61,11 +62,16 @@ func runRun(e *env, args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	for _, fold := range exp.Folds() {
-		x := exp
-		if len(exp.Folds()) > 1 {
-			x = exp.WithFold(fold)
-			fmt.Fprintf(e.stdout, "== %s fold %d\n", exp.Name, fold)
+	runs, folds := []*experiments.Experiment{exp}, exp.Folds()
+	if len(folds) > 0 {
+		runs = runs[:0]
+		for _, k := range folds {
+			runs = append(runs, exp.WithFold(k))
+		}
+	}
+	for i, x := range runs {
+		if len(folds) > 0 {
+			fmt.Fprintf(e.stdout, "== %s fold %d\n", exp.Name, folds[i])
 		}
 		dir, err := train.NewRunDir(x.RunsDir, x.Name, time.Now())
 		if err != nil {
