@@ -1,5 +1,10 @@
 package train
 
+import "sync/atomic"
+
+// runningPrefetchers counts the loading goroutines alive (tests check that none leaks).
+var runningPrefetchers atomic.Int64
+
 // prefetcher loads a task's training batches in a goroutine, ahead of the steps that use them
 // (see BatchLoader).
 type prefetcher struct {
@@ -20,7 +25,9 @@ type loadedBatch struct {
 // It stops after the first error (which it hands over like a batch).
 func startPrefetch(load func(int) (any, error), order []int, depth int) *prefetcher {
 	p := &prefetcher{ready: make(chan loadedBatch, depth-1), stop: make(chan struct{}), done: make(chan struct{})}
+	runningPrefetchers.Add(1)
 	go func() {
+		defer runningPrefetchers.Add(-1)
 		defer close(p.done)
 		for _, i := range order {
 			b, err := load(i)
