@@ -157,22 +157,7 @@ func runEval(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	path := *which
-	switch *which {
-	case "best":
-		path = train.BestCheckpoint(dir)
-		if _, err := os.Stat(path); err != nil {
-			path, err = train.LatestCheckpoint(dir)
-			if err != nil {
-				return err
-			}
-		}
-	case "latest":
-		if path, err = train.LatestCheckpoint(dir); err != nil {
-			return err
-		}
-	}
-	ck, err := train.ReadCheckpoint(path)
+	path, ck, err := readRunCheckpoint(dir, *which)
 	if err != nil {
 		return err
 	}
@@ -180,6 +165,31 @@ func runEval(e *env, args []string) error {
 		return evalOn[float64](e, exp, ck, path, *split)
 	}
 	return evalOn[float32](e, exp, ck, path, *split)
+}
+
+// readRunCheckpoint reads a run's checkpoint: "best" (else the latest, when no validation
+// picked one), "latest", or a file.
+func readRunCheckpoint(dir, which string) (string, *train.Checkpoint, error) {
+	path := which
+	switch which {
+	case "best":
+		path = train.BestCheckpoint(dir)
+		if _, err := os.Stat(path); err != nil {
+			if path, err = train.LatestCheckpoint(dir); err != nil {
+				return "", nil, err
+			}
+		}
+	case "latest":
+		var err error
+		if path, err = train.LatestCheckpoint(dir); err != nil {
+			return "", nil, err
+		}
+	}
+	ck, err := train.ReadCheckpoint(path)
+	if err != nil {
+		return "", nil, err
+	}
+	return path, ck, nil
 }
 
 func evalOn[T kernels.Float](e *env, exp *experiments.Experiment, ck *train.Checkpoint, path, split string) error {
