@@ -86,7 +86,8 @@ func Parse(file string, text []byte, sets []string) (*Experiment, error) {
 		return nil, fmt.Errorf("experiments: %s: task must be one of %v, got %q", file, Tasks(), e.Task)
 	}
 	for _, s := range sets {
-		if name, _, _ := strings.Cut(s, "."); name != e.Task && lookup(name) != nil && strings.Contains(s, ".") {
+		path, _, _ := strings.Cut(s, "=")
+		if name, _, dotted := strings.Cut(strings.TrimSpace(path), "."); dotted && name != e.Task && lookup(name) != nil {
 			return nil, fmt.Errorf("experiments: -set %s: the experiment trains task %q, not %s", s, e.Task, name)
 		}
 	}

@@ -112,6 +112,9 @@ func TestPredict(t *testing.T) {
 	if _, err := os.Stat(out + "2"); err == nil {
 		t.Fatal("an output file was created for a task that does not predict")
 	}
+	if code, _, stderr := run("generate", runDir); code != 1 || !strings.Contains(stderr, "does not sample text") {
+		t.Fatalf("generate on a task that is not a language model: exit %d, %q", code, stderr)
+	}
 	if code, _, stderr := run("predict"); code != 2 || !strings.Contains(stderr, "which run directory") {
 		t.Fatalf("predict without a run: exit %d, %q", code, stderr)
 	}
