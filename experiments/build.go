@@ -1,14 +1,6 @@
 package experiments
 
-import (
-	"fmt"
-	"os"
-
-	"github.com/gosru/gosru/kernels"
-	"github.com/gosru/gosru/tasks/classification"
-	"github.com/gosru/gosru/tasks/lm"
-	"github.com/gosru/gosru/train"
-)
+import "os"
 
 // DataPath is the dataset directory of the experiment: data_dir, else $SRU_DATA, else ./data.
 func (e *Experiment) DataPath() string {
@@ -21,41 +13,20 @@ func (e *Experiment) DataPath() string {
 	return "data"
 }
 
-// Folds lists the cross-validation folds the experiment asks for: all ten when a
-// classification experiment on a cross-validated dataset says fold = -1, else its one fold.
+// Folds lists the runs the experiment stands for when it stands for several (classification's
+// fold = -1: all ten folds), as its task's registration says; nil means one run.
 func (e *Experiment) Folds() []int {
-	if e.Task == "classification" && e.Classification.Fold == -1 {
-		folds := make([]int, classification.NumFolds)
-		for i := range folds {
-			folds[i] = i
-		}
-		return folds
+	if r := lookup(e.Task); r != nil && r.folds != nil {
+		return r.folds(e.Section)
 	}
-	return []int{e.Classification.Fold}
+	return nil
 }
 
-// WithFold returns a copy of the experiment for one fold.
+// WithFold returns a copy of the experiment for fold k of Folds.
 func (e *Experiment) WithFold(k int) *Experiment {
 	c := *e
-	c.Classification.Fold = k
-	return &c
-}
-
-// NewTask builds the experiment's task on dev, with labels describing the run.
-func NewTask[T kernels.Float](e *Experiment, dev kernels.Device[T]) (train.Task[T], map[string]string, error) {
-	switch e.Task {
-	case "lm":
-		t, err := lm.New(e.LM, e.DataPath(), dev, e.Seed)
-		if err != nil {
-			return nil, nil, err
-		}
-		return t, t.Labels(), nil
-	case "classification":
-		t, err := classification.New(e.Classification, e.DataPath(), dev, e.Seed)
-		if err != nil {
-			return nil, nil, err
-		}
-		return t, t.Labels(), nil
+	if r := lookup(e.Task); r != nil && r.withFold != nil {
+		c.Section = r.withFold(e.Section, k)
 	}
-	return nil, nil, fmt.Errorf("experiments: unknown task %q", e.Task)
+	return &c
 }

@@ -1,7 +1,8 @@
 // Package experiments is the experiment schema of gosru (defaults in Go, TOML files override
 // them) and the strict loader of the *.toml files beside it: unknown keys and wrong types are
 // errors that name the file, the line and the key, and `-set section.key=value` overrides apply
-// on top. It also builds the task an experiment names.
+// on top. Tasks register themselves (Register, from their package's init) with their section
+// of the file and their constructor; NewTask builds the task an experiment names.
 package experiments
 
 import (
@@ -10,21 +11,21 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 
 	"github.com/BurntSushi/toml"
 
-	"github.com/gosru/gosru/tasks/classification"
-	"github.com/gosru/gosru/tasks/lm"
 	"github.com/gosru/gosru/train"
 )
 
-// Experiment is one experiment file, resolved.
+// Experiment is one experiment file, resolved: the keys common to every task, the [train]
+// section, and the section of the task it names, decoded by that task's registration.
 type Experiment struct {
 	// Name names the run directory runs/<name>/; it defaults to the file's base name.
 	Name string `toml:"name"`
-	// Task is the task to train: "classification" or "lm".
+	// Task is the task to train, one of Tasks() (the task packages register themselves).
 	Task string `toml:"task"`
 	Seed uint64 `toml:"seed"`
 	// Device is "cpu" (or "cuda" in a binary built with the cuda tag).
@@ -36,20 +37,16 @@ type Experiment struct {
 	// RunsDir is where run directories go.
 	RunsDir string `toml:"runs_dir"`
 
-	Train          train.Config          `toml:"train"`
-	Classification classification.Config `toml:"classification"`
-	LM             lm.Config             `toml:"lm"`
+	Train train.Config `toml:"train"`
+	// Section is the task's [<task>] section: a *C of the config type C its TaskSpec
+	// registered (read it with Section[C]).
+	Section any `toml:"-"`
 }
 
-// Default is the experiment every file starts from.
+// Default is the experiment every file starts from, before its task is known.
 func Default() Experiment {
-	return Experiment{Task: "classification", Seed: 1, Device: "cpu", Precision: "float32",
-		RunsDir: "runs", Train: train.DefaultConfig(), Classification: classification.DefaultConfig(),
-		LM: lm.DefaultConfig()}
+	return Experiment{Seed: 1, Device: "cpu", Precision: "float32", RunsDir: "runs", Train: train.DefaultConfig()}
 }
-
-// Tasks lists the task names an experiment may name.
-var Tasks = []string{"classification", "lm"}
 
 // Load reads an experiment file and applies the -set overrides ("section.key=value").
 func Load(path string, sets []string) (*Experiment, error) {
@@ -68,15 +65,35 @@ func Load(path string, sets []string) (*Experiment, error) {
 }
 
 // Parse decodes experiment text strictly over the defaults; file names the source in errors.
+// The section of every registered task the text names is decoded (strictly) by that task's
+// config type, so -set task=... may switch tasks; the experiment keeps the active task's.
 func Parse(file string, text []byte, sets []string) (*Experiment, error) {
 	e := Default()
-	if err := decodeStrict(file, string(text), &e); err != nil {
+	sections := map[string]any{}
+	if err := decodeStrict(file, string(text), &e, sections); err != nil {
 		return nil, err
 	}
 	for _, s := range sets {
-		if err := applySet(&e, s); err != nil {
+		if err := applySet(&e, sections, s); err != nil {
 			return nil, err
 		}
+	}
+	r := lookup(e.Task)
+	switch {
+	case e.Task == "":
+		return nil, fmt.Errorf("experiments: %s: no task: set task to one of %v", file, Tasks())
+	case r == nil:
+		return nil, fmt.Errorf("experiments: %s: task must be one of %v, got %q", file, Tasks(), e.Task)
+	}
+	for _, s := range sets {
+		path, _, _ := strings.Cut(s, "=")
+		if name, _, dotted := strings.Cut(strings.TrimSpace(path), "."); dotted && name != e.Task && lookup(name) != nil {
+			return nil, fmt.Errorf("experiments: -set %s: the experiment trains task %q, not %s", s, e.Task, name)
+		}
+	}
+	e.Section = sections[e.Task]
+	if e.Section == nil {
+		e.Section = r.newSection()
 	}
 	if err := e.Validate(); err != nil {
 		return nil, fmt.Errorf("experiments: %s: %w", file, err)
@@ -84,32 +101,71 @@ func Parse(file string, text []byte, sets []string) (*Experiment, error) {
 	return &e, nil
 }
 
+// section returns the section of a registered task in sections, made from its defaults on
+// first use.
+func section(sections map[string]any, r *registered) any {
+	if sections[r.name] == nil {
+		sections[r.name] = r.newSection()
+	}
+	return sections[r.name]
+}
+
 var typeErr = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
 
-// decodeStrict decodes text into e and turns unknown keys and type errors into errors that
-// name the file, the line and the key.
-func decodeStrict(file, text string, e *Experiment) error {
+// decodeStrict decodes text into e and into the section of each registered task it names, and
+// turns unknown keys and type errors into errors that name the file, the line and the key.
+func decodeStrict(file, text string, e *Experiment, sections map[string]any) error {
 	md, err := toml.Decode(text, e)
 	if err != nil {
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			msg := pe.Message
-			if pe.LastKey != "" {
-				msg = fmt.Sprintf("key %s: %s", pe.LastKey, msg)
-			}
-			return fmt.Errorf("experiments: %s:%d: %s", file, pe.Position.Line, msg)
-		}
-		// Type mismatches come as plain errors: "toml: line N (last key "K"): message".
-		if m := typeErr.FindStringSubmatch(err.Error()); m != nil {
-			return fmt.Errorf("experiments: %s:%s: key %s: %s", file, m[1], m[2], m[3])
-		}
-		return fmt.Errorf("experiments: %s: %w", file, err)
+		return decodeError(file, err)
 	}
-	if und := md.Undecoded(); len(und) > 0 {
-		key := und[0]
-		return fmt.Errorf("experiments: %s:%d: unknown key %s", file, keyLine(text, key), key.String())
+	var unknown []toml.Key
+	for _, key := range md.Undecoded() {
+		if lookup(key[0]) == nil {
+			unknown = append(unknown, key)
+		}
+	}
+	for _, name := range Tasks() {
+		if !md.IsDefined(name) {
+			continue
+		}
+		smd, err := toml.Decode(text, sectionValue(name, section(sections, lookup(name))).Interface())
+		if err != nil {
+			return decodeError(file, err)
+		}
+		for _, key := range smd.Undecoded() {
+			if key[0] == name {
+				unknown = append(unknown, key)
+			}
+		}
+	}
+	if len(unknown) > 0 {
+		first, line := unknown[0], keyLine(text, unknown[0])
+		for _, key := range unknown[1:] {
+			if l := keyLine(text, key); l < line {
+				first, line = key, l
+			}
+		}
+		return fmt.Errorf("experiments: %s:%d: unknown key %s", file, line, first.String())
 	}
 	return nil
+}
+
+// decodeError names the file, the line and the key of a TOML syntax or type error.
+func decodeError(file string, err error) error {
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		msg := pe.Message
+		if pe.LastKey != "" {
+			msg = fmt.Sprintf("key %s: %s", pe.LastKey, msg)
+		}
+		return fmt.Errorf("experiments: %s:%d: %s", file, pe.Position.Line, msg)
+	}
+	// Type mismatches come as plain errors: "toml: line N (last key "K"): message".
+	if m := typeErr.FindStringSubmatch(err.Error()); m != nil {
+		return fmt.Errorf("experiments: %s:%s: key %s: %s", file, m[1], m[2], m[3])
+	}
+	return fmt.Errorf("experiments: %s: %w", file, err)
 }
 
 // keyLine finds the line that sets key (a dotted path) in TOML text: the line of the last
@@ -147,10 +203,10 @@ func keyLine(text string, key toml.Key) int {
 	return 0
 }
 
-// applySet applies one "section.key=value" override. The value is read as a TOML value
-// (numbers, booleans, strings in quotes, arrays); anything that does not parse as one is taken
-// as a bare string.
-func applySet(e *Experiment, set string) error {
+// applySet applies one "section.key=value" override (the section may be a registered task's).
+// The value is read as a TOML value (numbers, booleans, strings in quotes, arrays); anything
+// that does not parse as one is taken as a bare string.
+func applySet(e *Experiment, sections map[string]any, set string) error {
 	path, value, ok := strings.Cut(set, "=")
 	path = strings.TrimSpace(path)
 	if !ok || path == "" {
@@ -171,7 +227,11 @@ func applySet(e *Experiment, set string) error {
 	if _, err := toml.Decode(text, &probe); err != nil {
 		text = doc(fmt.Sprintf("%q", value))
 	}
-	md, err := toml.Decode(text, e)
+	var target any = e
+	if r := lookup(parts[0]); r != nil && len(parts) > 1 {
+		target = sectionValue(r.name, section(sections, r)).Interface()
+	}
+	md, err := toml.Decode(text, target)
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
@@ -185,15 +245,14 @@ func applySet(e *Experiment, set string) error {
 	return nil
 }
 
-// Validate checks the experiment as a whole.
+// Validate checks the experiment as a whole: the common keys, [train] and the task's section.
 func (e *Experiment) Validate() error {
-	known := false
-	for _, t := range Tasks {
-		known = known || t == e.Task
-	}
+	r := lookup(e.Task)
 	switch {
-	case !known:
-		return fmt.Errorf("task must be one of %v, got %q", Tasks, e.Task)
+	case r == nil:
+		return fmt.Errorf("task must be one of %v, got %q", Tasks(), e.Task)
+	case reflect.TypeOf(e.Section) != r.typ:
+		return fmt.Errorf("the [%s] section is a %T, want %v", e.Task, e.Section, r.typ)
 	case e.Device != "cpu" && e.Device != "cuda":
 		return fmt.Errorf("device must be \"cpu\" or \"cuda\", got %q", e.Device)
 	case e.Precision != "float32" && e.Precision != "float64":
@@ -202,20 +261,21 @@ func (e *Experiment) Validate() error {
 	if err := e.Train.Validate(); err != nil {
 		return err
 	}
-	switch e.Task {
-	case "classification":
-		return e.Classification.Validate()
-	case "lm":
-		return e.LM.Validate()
-	}
-	return nil
+	return r.validate(e.Section)
 }
 
-// TOML is the resolved experiment as TOML (written to the run directory as config.toml).
+// TOML is the resolved experiment as TOML (written to the run directory as config.toml): the
+// common keys, [train], and the active task's section.
 func (e *Experiment) TOML() (string, error) {
 	var b bytes.Buffer
 	if err := toml.NewEncoder(&b).Encode(e); err != nil {
 		return "", fmt.Errorf("experiments: encode: %w", err)
+	}
+	if e.Section != nil {
+		b.WriteString("\n")
+		if err := toml.NewEncoder(&b).Encode(sectionValue(e.Task, e.Section).Interface()); err != nil {
+			return "", fmt.Errorf("experiments: encode [%s]: %w", e.Task, err)
+		}
 	}
 	return b.String(), nil
 }

@@ -27,11 +27,14 @@ type Checkpoint struct {
 	Cursor     int    // batches of the current epoch already done
 	Perm       []int  // batch order of the current epoch
 	RNG        []byte // the run's PCG state
-	LR         float64
-	Optim      *nn.OptimState
-	Params     []ParamData
-	TaskState  []byte
-	History    History
+	// EpochRNG is the run's PCG state when the current epoch began, before the task's
+	// BeginEpoch drew from it (a resume inside the epoch replays BeginEpoch with it).
+	EpochRNG  []byte
+	LR        float64
+	Optim     *nn.OptimState
+	Params    []ParamData
+	TaskState []byte
+	History   History
 	// MetricsOffset is the length of metrics.jsonl when the checkpoint was written: a resume
 	// cuts the events logged after it.
 	MetricsOffset int64
@@ -262,7 +265,7 @@ func Evaluate[T kernels.Float](task Task[T], ck *Checkpoint, split string) (Metr
 	if err := restoreParams(task.Params(), ck.Params); err != nil {
 		return nil, err
 	}
-	return task.Evaluate(split)
+	return evaluateSplit(task, split)
 }
 
 // LoadParams loads a checkpoint's parameters into ps (names, shapes and precision must match),

@@ -34,12 +34,15 @@ type Config struct {
 	KeepLast int `toml:"keep_last"`
 	// LogEverySteps writes a training event to metrics.jsonl every N steps.
 	LogEverySteps int `toml:"log_every_steps"`
+	// Prefetch is how many batches ahead a task that loads its batches on the host
+	// (BatchLoader) has them loaded, in a goroutine beside the steps (0: in the step itself).
+	Prefetch int `toml:"prefetch"`
 }
 
 // DefaultConfig is the loop's defaults: Adam 1e-3 (PyTorch's betas and eps), 10 epochs.
 func DefaultConfig() Config {
 	return Config{Epochs: 10, Optimizer: "adam", LR: 1e-3, Beta1: 0.9, Beta2: 0.999,
-		AdamEps: 1e-8, LRDecay: 1, KeepLast: 2, LogEverySteps: 50}
+		AdamEps: 1e-8, LRDecay: 1, KeepLast: 2, LogEverySteps: 50, Prefetch: 2}
 }
 
 // Validate reports the first impossible setting.
@@ -59,6 +62,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("train: keep_last must be at least 1, got %d", c.KeepLast)
 	case c.Momentum < 0 || c.Momentum >= 1:
 		return fmt.Errorf("train: momentum must be in [0, 1), got %g", c.Momentum)
+	case c.Prefetch < 0:
+		return fmt.Errorf("train: prefetch must be >= 0, got %d", c.Prefetch)
 	case c.Beta1 < 0 || c.Beta1 >= 1 || c.Beta2 < 0 || c.Beta2 >= 1:
 		return fmt.Errorf("train: beta1 and beta2 must be in [0, 1)")
 	}

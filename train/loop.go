@@ -48,6 +48,7 @@ type Run[T kernels.Float] struct {
 type state struct {
 	epoch, step, cursor int
 	perm                []int
+	epochRNG            []byte // the PCG state when the epoch began (see EpochBeginner)
 	lr                  float64
 	hist                History
 }
@@ -77,12 +78,22 @@ func (r *Run[T]) Train(ctx context.Context, ck *Checkpoint) (*Summary, error) {
 		if err := pcg.UnmarshalBinary(ck.RNG); err != nil {
 			return nil, fmt.Errorf("train: checkpoint RNG: %w", err)
 		}
+		if eb, ok := r.Task.(EpochBeginner); ok && ck.Perm != nil {
+			if err := replayBeginEpoch(eb, ck); err != nil {
+				return nil, err
+			}
+			if nb := r.Task.NumBatches(); nb != len(ck.Perm) {
+				return nil, fmt.Errorf("train: resuming epoch %d: the task made %d batches, the checkpoint's order has %d",
+					ck.Epoch+1, nb, len(ck.Perm))
+			}
+		}
 		if sf, ok := r.Task.(Stateful); ok {
 			if err := sf.LoadState(ck.TaskState); err != nil {
 				return nil, err
 			}
 		}
-		st = state{epoch: ck.Epoch, step: ck.Step, cursor: ck.Cursor, perm: ck.Perm, lr: ck.LR, hist: ck.History}
+		st = state{epoch: ck.Epoch, step: ck.Step, cursor: ck.Cursor, perm: ck.Perm, epochRNG: ck.EpochRNG,
+			lr: ck.LR, hist: ck.History}
 		truncate = ck.MetricsOffset
 	} else if err := os.WriteFile(filepath.Join(r.Dir, ConfigFile), []byte(r.ConfigTOML), 0o644); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
@@ -101,6 +112,23 @@ func (r *Run[T]) Train(ctx context.Context, ck *Checkpoint) (*Summary, error) {
 		return nil, err
 	}
 	return l.finish()
+}
+
+// replayBeginEpoch calls the task's BeginEpoch for the checkpoint's epoch with the RNG state the
+// epoch began with, on a copy: the task rebuilds the batches the checkpoint's order refers to.
+func replayBeginEpoch(eb EpochBeginner, ck *Checkpoint) error {
+	if ck.EpochRNG == nil {
+		return fmt.Errorf("train: the checkpoint stops inside epoch %d but has no RNG state of the epoch's start "+
+			"(it predates per-epoch task hooks): resume from a checkpoint written at an epoch's end", ck.Epoch+1)
+	}
+	pcg := &rand.PCG{}
+	if err := pcg.UnmarshalBinary(ck.EpochRNG); err != nil {
+		return fmt.Errorf("train: checkpoint epoch RNG: %w", err)
+	}
+	if err := eb.BeginEpoch(ck.Epoch, rand.New(pcg)); err != nil {
+		return fmt.Errorf("train: epoch %d: %w", ck.Epoch+1, err)
+	}
+	return nil
 }
 
 type loop[T kernels.Float] struct {
@@ -138,73 +166,18 @@ func (l *loop[T]) done() bool {
 }
 
 func (l *loop[T]) train(ctx context.Context) error {
-	nb := l.Task.NumBatches()
-	if nb <= 0 {
-		return fmt.Errorf("train: the task has no training batches")
-	}
 	hasValid := slices.Contains(l.Task.Splits(), "valid")
 	for !l.done() {
 		// A new epoch draws its batch order once; a checkpoint written before its first step
 		// keeps the order, so a resume there must not draw again.
 		if l.st.perm == nil {
-			l.st.perm = l.newPerm(nb)
-			l.st.hist.EpochStart = l.st.hist.TrainSeconds
-			if sf, ok := l.Task.(Stateful); ok {
-				sf.StartEpoch()
-			}
-		}
-		bar := l.progressBar(nb)
-		var lossSum float64
-		var lossN, items int
-		tick := time.Now()
-		for l.st.cursor < nb {
-			if ctx.Err() != nil {
-				if err := l.checkpoint(); err != nil {
-					return err
-				}
-				return ErrInterrupted
-			}
-			t0 := time.Now()
-			lv, n, err := l.step(l.st.perm[l.st.cursor])
-			if err != nil {
+			if err := l.beginEpoch(); err != nil {
 				return err
 			}
-			l.st.hist.TrainSeconds += time.Since(t0).Seconds()
-			l.st.hist.Items += int64(n)
-			l.st.step++
-			l.st.cursor++
-			lossSum += lv
-			lossN++
-			items += n
-			if bar != nil {
-				bar.Add(1)
-			}
-			if l.Cfg.LogEverySteps > 0 && l.st.step%l.Cfg.LogEverySteps == 0 {
-				el := time.Since(tick).Seconds()
-				if err := l.log.write(Event{Event: "train", Step: l.st.step, Epoch: l.epochFraction(),
-					Loss: lossSum / float64(lossN), LR: l.opt.LR(), ItemsPerSec: float64(items) / el,
-					TrainSeconds: l.st.hist.TrainSeconds, Wall: l.wall(), Time: time.Now()}); err != nil {
-					return err
-				}
-				lossSum, lossN, items, tick = 0, 0, 0, time.Now()
-			}
-			if l.Cfg.EvalEverySteps > 0 && l.st.step%l.Cfg.EvalEverySteps == 0 && hasValid && l.st.cursor < nb {
-				if err := l.evaluate(); err != nil {
-					return err
-				}
-			}
-			if l.Cfg.CheckpointEverySteps > 0 && l.st.step%l.Cfg.CheckpointEverySteps == 0 && l.st.cursor < nb {
-				if err := l.checkpoint(); err != nil {
-					return err
-				}
-			}
-			if l.Cfg.MaxSteps > 0 && l.st.step >= l.Cfg.MaxSteps || l.st.hist.Stopped != "" {
-				break
-			}
 		}
-		if bar != nil {
-			bar.Finish()
-			fmt.Fprintln(l.Progress)
+		nb := len(l.st.perm)
+		if err := l.steps(ctx, nb, hasValid); err != nil {
+			return err
 		}
 		if l.st.cursor < nb { // stopped inside the epoch (max_steps or early stop)
 			break
@@ -223,12 +196,124 @@ func (l *loop[T]) train(ctx context.Context) error {
 	return nil
 }
 
-// step runs one optimizer step on training batch i and returns its loss.
-func (l *loop[T]) step(i int) (float64, int, error) {
+// beginEpoch keeps the RNG state, runs the task's epoch hook and draws the batch order.
+func (l *loop[T]) beginEpoch() error {
+	var err error
+	if l.st.epochRNG, err = l.pcg.MarshalBinary(); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	if eb, ok := l.Task.(EpochBeginner); ok {
+		if err := eb.BeginEpoch(l.st.epoch, l.g.RNG); err != nil {
+			return fmt.Errorf("train: epoch %d: %w", l.st.epoch+1, err)
+		}
+	}
+	nb := l.Task.NumBatches()
+	if nb <= 0 {
+		return fmt.Errorf("train: the task has no training batches")
+	}
+	l.st.perm = l.newPerm(nb)
+	l.st.hist.EpochStart = l.st.hist.TrainSeconds
+	if sf, ok := l.Task.(Stateful); ok {
+		sf.StartEpoch()
+	}
+	return nil
+}
+
+// steps runs the epoch's steps from the cursor until its end, max_steps or an early stop.
+func (l *loop[T]) steps(ctx context.Context, nb int, hasValid bool) error {
+	loader, _ := l.Task.(BatchLoader[T])
+	var pf *prefetcher
+	if loader != nil && l.Cfg.Prefetch > 0 {
+		pf = startPrefetch(loader.LoadBatch, l.st.perm[l.st.cursor:], l.Cfg.Prefetch)
+		defer pf.close()
+	}
+	bar := l.progressBar(nb)
+	var lossSum float64
+	var lossN, items int
+	tick := time.Now()
+	for l.st.cursor < nb {
+		if ctx.Err() != nil {
+			if err := l.checkpoint(); err != nil {
+				return err
+			}
+			return ErrInterrupted
+		}
+		t0 := time.Now()
+		i := l.st.perm[l.st.cursor]
+		var batch any
+		if loader != nil {
+			var err error
+			if pf != nil {
+				lb := pf.next()
+				if lb.i != i {
+					panic(fmt.Sprintf("train: prefetched batch %d, the step wants %d", lb.i, i))
+				}
+				batch, err = lb.batch, lb.err
+			} else {
+				batch, err = loader.LoadBatch(i)
+			}
+			if err != nil {
+				return fmt.Errorf("train: loading batch %d (epoch %d, step %d): %w", i, l.st.epoch+1, l.st.step+1, err)
+			}
+		}
+		lv, n, err := l.step(i, loader, batch)
+		if err != nil {
+			return err
+		}
+		l.st.hist.TrainSeconds += time.Since(t0).Seconds()
+		l.st.hist.Items += int64(n)
+		l.st.step++
+		l.st.cursor++
+		lossSum += lv
+		lossN++
+		items += n
+		if bar != nil {
+			bar.Add(1)
+		}
+		if l.Cfg.LogEverySteps > 0 && l.st.step%l.Cfg.LogEverySteps == 0 {
+			el := time.Since(tick).Seconds()
+			if err := l.log.write(Event{Event: "train", Step: l.st.step, Epoch: l.epochFraction(),
+				Loss: lossSum / float64(lossN), LR: l.opt.LR(), ItemsPerSec: float64(items) / el,
+				TrainSeconds: l.st.hist.TrainSeconds, Wall: l.wall(), Time: time.Now()}); err != nil {
+				return err
+			}
+			lossSum, lossN, items, tick = 0, 0, 0, time.Now()
+		}
+		if l.Cfg.EvalEverySteps > 0 && l.st.step%l.Cfg.EvalEverySteps == 0 && hasValid && l.st.cursor < nb {
+			if err := l.evaluate(); err != nil {
+				return err
+			}
+		}
+		if l.Cfg.CheckpointEverySteps > 0 && l.st.step%l.Cfg.CheckpointEverySteps == 0 && l.st.cursor < nb {
+			if err := l.checkpoint(); err != nil {
+				return err
+			}
+		}
+		if l.Cfg.MaxSteps > 0 && l.st.step >= l.Cfg.MaxSteps || l.st.hist.Stopped != "" {
+			break
+		}
+	}
+	if bar != nil {
+		bar.Finish()
+		fmt.Fprintln(l.Progress)
+	}
+	return nil
+}
+
+// step runs one optimizer step on training batch i (loaded by the task's BatchLoader when it
+// has one) and returns its loss.
+func (l *loop[T]) step(i int, loader BatchLoader[T], batch any) (float64, int, error) {
 	g := l.g
 	g.Reset()
 	l.ps.ZeroGrad()
-	loss, n, err := l.Task.Loss(g, i)
+	var loss *nn.Tensor[T]
+	var n int
+	var err error
+	if loader != nil {
+		loss, n, err = loader.BatchLoss(g, i, batch)
+	} else {
+		loss, n, err = l.Task.Loss(g, i)
+	}
 	if err != nil {
 		return 0, 0, err
 	}
@@ -290,7 +375,7 @@ func (l *loop[T]) progressBar(nb int) *progressbar.ProgressBar {
 
 // evaluate runs the validation split, updates the best model and the early-stopping count.
 func (l *loop[T]) evaluate() error {
-	m, err := l.Task.Evaluate("valid")
+	m, err := evaluateSplit(l.Task, "valid")
 	if err != nil {
 		return err
 	}
@@ -355,6 +440,11 @@ func (l *loop[T]) checkpoint() error {
 }
 
 func (l *loop[T]) writeCheckpoint(path string) error {
+	// The parameters are read back from the device: its queued work must have finished, and
+	// a kernel error (sticky on a GPU) must not be saved as a good checkpoint.
+	if err := l.Dev.Sync(); err != nil {
+		return fmt.Errorf("train: before writing %s: %w", filepath.Base(path), err)
+	}
 	rng, err := l.pcg.MarshalBinary()
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
@@ -362,7 +452,7 @@ func (l *loop[T]) writeCheckpoint(path string) error {
 	h := l.st.hist
 	h.WallSeconds = l.wall()
 	ck := &Checkpoint{Experiment: l.Experiment, Config: l.ConfigTOML, Epoch: l.st.epoch, Step: l.st.step,
-		Cursor: l.st.cursor, Perm: l.st.perm, RNG: rng, LR: l.st.lr, Optim: l.opt.State(),
+		Cursor: l.st.cursor, Perm: l.st.perm, RNG: rng, EpochRNG: l.st.epochRNG, LR: l.st.lr, Optim: l.opt.State(),
 		Params: captureParams(l.ps), History: h, MetricsOffset: l.log.offset()}
 	if sf, ok := l.Task.(Stateful); ok {
 		if ck.TaskState, err = sf.SaveState(); err != nil {
@@ -394,7 +484,7 @@ func (l *loop[T]) finish() (*Summary, error) {
 		if err := restoreParams(l.ps, best.Params); err != nil {
 			return nil, err
 		}
-		if s.Valid, err = l.Task.Evaluate("valid"); err != nil {
+		if s.Valid, err = evaluateSplit(l.Task, "valid"); err != nil {
 			return nil, err
 		}
 	} else {
@@ -402,7 +492,7 @@ func (l *loop[T]) finish() (*Summary, error) {
 	}
 	if slices.Contains(l.Task.Splits(), "test") {
 		var err error
-		if s.Test, err = l.Task.Evaluate("test"); err != nil {
+		if s.Test, err = evaluateSplit(l.Task, "test"); err != nil {
 			return nil, err
 		}
 		if err := l.log.write(Event{Event: "eval", Split: "test", Step: s.BestStep, Epoch: float64(s.BestEpoch),

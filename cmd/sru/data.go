@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/gosru/gosru/datasets"
+	"github.com/gosru/gosru/experiments"
 )
 
 func init() {
@@ -24,7 +25,8 @@ func init() {
 
 const dataUsage = `data list|download|verify [flags] [NAME...]
 
-  sru data list [NAME...]        the datasets: task, files, size, how many are present;
+  sru data list [NAME...]        the datasets: the task that trains on each (or that its task
+                                 is not implemented yet), files, size, how many are present;
                                  with names, each file with its source, URL and licence
   sru data download NAME...|all  fetch the files, check their size and sha256, move them
                                  into place; files already there are skipped
@@ -125,7 +127,11 @@ func runDataList(e *env, args []string) error {
 		if made > 0 {
 			note = fmt.Sprintf("%s [%d not downloadable]", note, made)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d/%d\t%s\n", d.Name, d.Task, len(d.Files), datasets.HumanSize(d.Size()), present, len(d.Files), note)
+		task := d.Task
+		if _, ok := experiments.TaskSummary(d.Task); !ok {
+			task += " (task not yet implemented)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d/%d\t%s\n", d.Name, task, len(d.Files), datasets.HumanSize(d.Size()), present, len(d.Files), note)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -41,9 +42,6 @@ func runGenerate(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if exp.Task != "lm" {
-		return fmt.Errorf("%s trains task %q, not a language model", dir, exp.Task)
-	}
 	path := train.BestCheckpoint(dir)
 	if _, err := os.Stat(path); err != nil {
 		if path, err = train.LatestCheckpoint(dir); err != nil {
@@ -62,17 +60,26 @@ func runGenerate(e *env, args []string) error {
 	return generateOn[float32](e, exp, ck, opts)
 }
 
+// sampler is a task that samples text (the language model).
+type sampler interface {
+	Generate(w io.Writer, opts lm.SampleOptions) error
+}
+
 func generateOn[T kernels.Float](e *env, exp *experiments.Experiment, ck *train.Checkpoint, opts lm.SampleOptions) error {
 	dev, err := openDevice[T](exp.Device)
 	if err != nil {
 		return err
 	}
-	task, err := lm.New(exp.LM, exp.DataPath(), dev, exp.Seed)
+	task, _, err := experiments.NewTask(exp, dev)
 	if err != nil {
 		return err
+	}
+	gen, ok := task.(sampler)
+	if !ok {
+		return fmt.Errorf("the run trains task %q, which does not sample text (a language model does)", exp.Task)
 	}
 	if err := train.LoadParams(task.Params(), ck); err != nil {
 		return err
 	}
-	return task.Generate(e.stdout, opts)
+	return gen.Generate(e.stdout, opts)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gosru/gosru/experiments"
 	"github.com/gosru/gosru/kernels"
+	_ "github.com/gosru/gosru/tasks/all" // every task registers itself
 	"github.com/gosru/gosru/train"
 )
 
@@ -61,11 +62,16 @@ func runRun(e *env, args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	for _, fold := range exp.Folds() {
-		x := exp
-		if len(exp.Folds()) > 1 {
-			x = exp.WithFold(fold)
-			fmt.Fprintf(e.stdout, "== %s fold %d\n", exp.Name, fold)
+	runs, folds := []*experiments.Experiment{exp}, exp.Folds()
+	if len(folds) > 0 {
+		runs = runs[:0]
+		for _, k := range folds {
+			runs = append(runs, exp.WithFold(k))
+		}
+	}
+	for i, x := range runs {
+		if len(folds) > 0 {
+			fmt.Fprintf(e.stdout, "== %s fold %d\n", exp.Name, folds[i])
 		}
 		dir, err := train.NewRunDir(x.RunsDir, x.Name, time.Now())
 		if err != nil {
@@ -151,22 +157,7 @@ func runEval(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	path := *which
-	switch *which {
-	case "best":
-		path = train.BestCheckpoint(dir)
-		if _, err := os.Stat(path); err != nil {
-			path, err = train.LatestCheckpoint(dir)
-			if err != nil {
-				return err
-			}
-		}
-	case "latest":
-		if path, err = train.LatestCheckpoint(dir); err != nil {
-			return err
-		}
-	}
-	ck, err := train.ReadCheckpoint(path)
+	path, ck, err := readRunCheckpoint(dir, *which)
 	if err != nil {
 		return err
 	}
@@ -174,6 +165,31 @@ func runEval(e *env, args []string) error {
 		return evalOn[float64](e, exp, ck, path, *split)
 	}
 	return evalOn[float32](e, exp, ck, path, *split)
+}
+
+// readRunCheckpoint reads a run's checkpoint: "best" (else the latest, when no validation
+// picked one), "latest", or a file.
+func readRunCheckpoint(dir, which string) (string, *train.Checkpoint, error) {
+	path := which
+	switch which {
+	case "best":
+		path = train.BestCheckpoint(dir)
+		if _, err := os.Stat(path); err != nil {
+			if path, err = train.LatestCheckpoint(dir); err != nil {
+				return "", nil, err
+			}
+		}
+	case "latest":
+		var err error
+		if path, err = train.LatestCheckpoint(dir); err != nil {
+			return "", nil, err
+		}
+	}
+	ck, err := train.ReadCheckpoint(path)
+	if err != nil {
+		return "", nil, err
+	}
+	return path, ck, nil
 }
 
 func evalOn[T kernels.Float](e *env, exp *experiments.Experiment, ck *train.Checkpoint, path, split string) error {

@@ -70,7 +70,10 @@ func TestPaperConfigsRun(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c := e.LM
+			c, ok := experiments.Section[lm.Config](e)
+			if !ok {
+				t.Fatalf("%s: not an lm experiment", e.Name)
+			}
 			if c.Layers != 6 || c.Hidden != 910 || !c.TieWeights || c.EvalBatchSize != 1 || c.BatchSize != 32 ||
 				c.Dropout != 0.7 || c.RNNDropout != 0.2 || e.Train.LRDecay != 0.98 || e.Train.LRDecayStart != 175 ||
 				e.Train.Epochs != 300 || e.Train.ClipGradNorm != 5 || e.Train.WeightDecay != 1e-5 || e.Precision != "float32" {

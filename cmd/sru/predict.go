@@ -1,0 +1,88 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/gosru/gosru/experiments"
+	"github.com/gosru/gosru/kernels"
+	"github.com/gosru/gosru/train"
+)
+
+func init() {
+	register(&command{name: "predict", summary: "write a run's predictions for a split (tasks that predict)", run: runPredict})
+}
+
+const predictUsage = `predict RUN_DIR [-split test] [-checkpoint best|latest|FILE] [-out FILE]
+
+Loads the run's config.toml and a checkpoint (best, else the latest), and writes the task's
+predictions for the split in its own format: SQuAD answers as the official JSON object,
+translations and transcripts one per line. A task that does not predict (classification,
+language modelling) says so; 'sru eval' gives its metrics.`
+
+func runPredict(e *env, args []string) error {
+	dir, rest := splitPositional(args)
+	fs := newFlags(e, "predict", predictUsage)
+	split := fs.String("split", "test", "split to predict: valid or test")
+	which := fs.String("checkpoint", "best", "best, latest, or a checkpoint file")
+	out := fs.String("out", "", "write the predictions to this file (default: stdout)")
+	if err := parseFlags(fs, rest); err != nil {
+		return err
+	}
+	if dir == "" {
+		return usagef("which run directory? (e.g. sru predict runs/<experiment>/<run-id>)")
+	}
+	exp, err := experiments.Load(filepath.Join(dir, train.ConfigFile), nil)
+	if err != nil {
+		return err
+	}
+	path, ck, err := readRunCheckpoint(dir, *which)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "predicting %s with %s (epoch %d, step %d)\n", *split, path, ck.Epoch, ck.Step)
+	if exp.Precision == "float64" {
+		return predictOn[float64](e, exp, ck, *split, *out)
+	}
+	return predictOn[float32](e, exp, ck, *split, *out)
+}
+
+func predictOn[T kernels.Float](e *env, exp *experiments.Experiment, ck *train.Checkpoint, split, out string) error {
+	dev, err := openDevice[T](exp.Device)
+	if err != nil {
+		return err
+	}
+	task, _, err := experiments.NewTask(exp, dev)
+	if err != nil {
+		return err
+	}
+	if _, ok := task.(train.Predictor); !ok {
+		return fmt.Errorf("task %q does not write predictions ('sru eval' gives its metrics)", exp.Task)
+	}
+	if out == "" {
+		return train.Predict(task, ck, split, e.stdout)
+	}
+	return writeFileAtomic(out, func(w io.Writer) error { return train.Predict(task, ck, split, w) })
+}
+
+// writeFileAtomic writes a file through write into a temporary file beside it, renamed over
+// path only when write succeeds.
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	err = write(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
+}
