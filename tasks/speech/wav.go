@@ -69,6 +69,10 @@ const (
 	wavFormatExtensible = 0xFFFE
 )
 
+// unknownSize is the size a streaming writer leaves in a RIFF or data header it cannot go back
+// to fill in (0 is also seen in the RIFF header).
+const unknownSize = 0xFFFFFFFF
+
 // pcmSubformat is the GUID KSDATAFORMAT_SUBTYPE_PCM that a WAVE_FORMAT_EXTENSIBLE fmt chunk
 // carries for integer PCM (its first two bytes are the format tag 1).
 var pcmSubformat = [16]byte{0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71}
@@ -78,8 +82,9 @@ var pcmSubformat = [16]byte{0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80
 // bits) with any number of channels. Chunks may come in any order; chunks other than "fmt " and
 // "data" (LIST, fact, cue, ...) are skipped, and an odd-sized chunk is followed by its pad byte
 // (a missing pad byte at the very end of the file is tolerated). The RIFF size is not trusted
-// beyond the end of the file (streaming writers leave it wrong); bytes after the RIFF size are
-// ignored. Everything else is an error naming the file: not RIFF/WAVE (RIFX, RF64), a missing or
+// beyond the end of the file, and bytes after it are ignored; a streamed file, whose RIFF size is
+// 0 or 0xFFFFFFFF and whose data size is 0xFFFFFFFF (or 0 with such a RIFF size), has its data
+// run to the end of the file. Everything else is an error naming the file: not RIFF/WAVE (RIFX, RF64), a missing or
 // repeated fmt or data chunk, a chunk running past the end of the file, another sample format
 // (8, 24 or 32-bit, float, A-law, mu-law, another extensible subformat), an inconsistent block
 // alignment, or a data chunk that is not a whole number of sample frames.
@@ -101,7 +106,9 @@ func DecodeWAV(name string, data []byte) (*Audio, error) {
 		return fail("RIFF form %q is not \"WAVE\"", printable(data[8:12]))
 	}
 	end := len(data)
-	if riffEnd := 8 + int64(binary.LittleEndian.Uint32(data[4:8])); riffEnd < int64(end) {
+	riffSize := binary.LittleEndian.Uint32(data[4:8])
+	riffUnknown := riffSize == 0 || riffSize == unknownSize
+	if riffEnd := 8 + int64(riffSize); !riffUnknown && riffEnd < int64(end) {
 		end = int(max(riffEnd, 12))
 	}
 	var fmtChunk, dataChunk []byte
@@ -113,6 +120,9 @@ func DecodeWAV(name string, data []byte) (*Audio, error) {
 		id := string(data[pos : pos+4])
 		size := int64(binary.LittleEndian.Uint32(data[pos+4 : pos+8]))
 		body := int64(pos + 8)
+		if id == "data" && (size == unknownSize || size == 0 && riffUnknown) {
+			size = int64(end) - body // a streamed file: the data runs to the end
+		}
 		if body+size > int64(end) {
 			return fail("chunk %q at byte %d declares %d bytes but only %d remain (truncated file)",
 				printable(data[pos:pos+4]), pos, size, int64(end)-body)

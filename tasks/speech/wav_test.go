@@ -2,6 +2,7 @@ package speech
 
 import (
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -100,6 +101,19 @@ func TestDecodeWAVAccepts(t *testing.T) {
 		channels int
 		samples  []int16
 	}{"RIFF size past the end (streamed)", streaming, 1, []int16{1, -2, 32767, -32768}})
+	for _, riffSize := range []uint32{0, unknownSize} {
+		for _, dataSize := range []uint32{0, unknownSize} {
+			f := buildWAV(chunk("fmt ", mono), chunk("data", data))
+			binary.LittleEndian.PutUint32(f[4:], riffSize)
+			binary.LittleEndian.PutUint32(f[40:], dataSize)
+			cases = append(cases, struct {
+				name     string
+				file     []byte
+				channels int
+				samples  []int16
+			}{fmt.Sprintf("streamed, RIFF size %#x, data size %#x", riffSize, dataSize), f, 1, []int16{1, -2, 32767, -32768}})
+		}
+	}
 	trailing := append(buildWAV(chunk("fmt ", mono), chunk("data", data)), "junk after the RIFF chunk"...)
 	cases = append(cases, struct {
 		name     string
