@@ -219,3 +219,28 @@ func BenchmarkFbank(b *testing.B) {
 		})
 	}
 }
+
+func TestFrameWindows(t *testing.T) {
+	r := math.Sqrt(0.5)
+	for _, c := range []struct {
+		kind string
+		want []float64
+	}{
+		{WindowHanning, []float64{0, 0.5, 1, 0.5, 0}},
+		{WindowPovey, []float64{0, math.Pow(0.5, 0.85), 1, math.Pow(0.5, 0.85), 0}},
+		{WindowHamming, []float64{0.08, 0.54, 1, 0.54, 0.08}},
+		{WindowSine, []float64{0, r, 1, r, 0}},
+		{WindowBlackman, []float64{0, 0.34, 1, 0.34, 0}},
+		{WindowRectangular, []float64{1, 1, 1, 1, 1}},
+	} {
+		w, err := frameWindow(c.kind, 5, 0.42)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range w {
+			if math.Abs(w[i]-c.want[i]) > 1e-15 {
+				t.Fatalf("%s window: %v, want %v", c.kind, w, c.want)
+			}
+		}
+	}
+}
