@@ -6,12 +6,20 @@ frequency ranges, energy floors, silence). Same format as the shared golden fban
 
     /usr/bin/python3 scripts/gen_fbank_testdata.py     (needs Debian's python3-torchaudio)
 
+With --random DIR it instead writes --count cases of random options and signals to DIR (not
+committed), a wider cross-check for the golden test:
+
+    /usr/bin/python3 scripts/gen_fbank_testdata.py --random /tmp/fbank_random --count 300
+    SRU_GOLDEN_FBANK_DIR=/tmp/fbank_random go test ./tasks/speech -run TestGoldenFbank
+
 The waveform is the raw int16 values as float64 (Kaldi's convention) and the default dtype is
 float64, so that torchaudio's mel banks are float64 too.
 """
 
+import argparse
 import json
 import os
+import random
 import struct
 import sys
 
@@ -66,8 +74,63 @@ def case(name, note, sr, samples, **options):
     }
 
 
+def random_cases(out, count, seed):
+    """Random option sets (those torchaudio rejects are skipped) over random signals."""
+    rng = random.Random(seed)
+    os.makedirs(out, exist_ok=True)
+    made = 0
+    for i in range(count):
+        sr = rng.choice([8000, 11025, 16000, 22050, 44100])
+        o = {
+            "num_mel_bins": rng.choice([4, 5, 10, 23, 40, 64, 80]),
+            "frame_length": rng.choice([10.0, 12.5, 20.0, 25.0, 32.0, 50.0]),
+            "frame_shift": rng.choice([1.0, 5.0, 8.0, 10.0, 12.5, 30.0]),
+            "preemphasis_coefficient": rng.choice([0.0, 0.5, 0.97, 1.0]),
+            "remove_dc_offset": rng.random() < 0.7,
+            "window_type": rng.choice(["povey", "hamming", "hanning", "rectangular", "blackman"]),
+            "round_to_power_of_two": rng.random() < 0.7,
+            "low_freq": rng.choice([0.0, 20.0, 64.0, 300.0]),
+            "high_freq": rng.choice([0.0, -400.0, -1000.0, 3500.0]),
+            "use_energy": rng.random() < 0.4,
+            "use_log_fbank": rng.random() < 0.8,
+            "use_power": rng.random() < 0.8,
+            "snip_edges": rng.random() < 0.5,
+            "energy_floor": rng.choice([0.0, 1.0, float(np.exp(12.0))]),
+            "raw_energy": rng.random() < 0.6,
+            "htk_compat": rng.random() < 0.3,
+            "subtract_mean": rng.random() < 0.2,
+        }
+        if o["window_type"] == "blackman" and rng.random() < 0.5:
+            o["blackman_coeff"] = rng.choice([0.3, 0.42, 0.5])
+        if rng.random() < 0.2:
+            o["vtln_warp"] = rng.choice([0.85, 0.9, 1.1, 1.15])
+            o["vtln_low"] = rng.choice([100.0, 400.0])
+            o["vtln_high"] = rng.choice([-500.0, -1000.0, 3000.0])
+        n = rng.choice([400, 1000, 1500, 2000, 4000, 8000])
+        scale = rng.choice([3, 2000, 12000])
+        samples = noise(seed * 100000 + i, n, scale)
+        if rng.random() < 0.5:
+            samples = [max(-32768, min(32767, s + t)) for s, t in zip(samples, tone(n, sr, rng.uniform(50, sr / 2 - 50), 5000, i))]
+        try:
+            c = case("random_%04d" % i, "random options", sr, samples, **o)
+        except (AssertionError, RuntimeError, ValueError):
+            continue
+        with open(os.path.join(out, "random_%04d.json" % i), "w") as f:
+            json.dump(c, f, separators=(",", ":"))
+        made += 1
+    print("%s: %d cases" % (out, made), file=sys.stderr)
+
+
 def main():
     torch.set_default_dtype(torch.float64)
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--random", metavar="DIR", help="write random cases to DIR instead")
+    ap.add_argument("--count", type=int, default=300)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    if args.random:
+        random_cases(args.random, args.count, args.seed)
+        return
     digit = read_wav("6_yweweler_3.wav")  # 1,148 samples at 8 kHz
     digit2 = read_wav("2_theo_34.wav")
     cases = [
