@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -259,9 +260,13 @@ func TestGradLogSoftmax(t *testing.T) {
 func TestGradCrossEntropy(t *testing.T) {
 	const ignore = -100
 	targets := []int32{2, ignore, 0, 4, 4, ignore, 1}
-	for _, weighted := range []bool{false, true} {
+	for _, c := range []struct {
+		weighted  bool
+		smoothing float64
+	}{{false, 0}, {true, 0}, {false, 0.2}, {true, 0.3}, {true, 1}} {
+		weighted := c.weighted
 		checkGrad(t, gradCase{
-			name:   "cross entropy with ignored rows",
+			name:   fmt.Sprintf("cross entropy with ignored rows, weighted=%v, smoothing %g", c.weighted, c.smoothing),
 			shapes: [][]int{{7, 5}, {5}},
 			noGrad: map[int]bool{1: true},
 			init: func(i int, data []float64, rng *rand.Rand) {
@@ -278,7 +283,7 @@ func TestGradCrossEntropy(t *testing.T) {
 					w = in[1]
 				}
 				// the tanh before the loss makes a wrong scale of the upstream gradient show
-				return g.Tanh(g.CrossEntropy(in[0], targets, w, ignore))
+				return g.Tanh(g.CrossEntropySmoothed(in[0], targets, w, ignore, c.smoothing))
 			},
 		})
 	}
