@@ -28,6 +28,7 @@ type Checkpoint struct {
 	Perm       []int  // batch order of the current epoch
 	RNG        []byte // the run's PCG state
 	LR         float64
+	Schedule   ScheduleState // the plateau schedule's memory
 	Optim      *nn.OptimState
 	Params     []ParamData
 	TaskState  []byte
