@@ -388,3 +388,35 @@ func TestTrainingStepAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestLossTotals: totals accumulated on the device over batches equal the sums of
+// CrossEntropyStats, batch by batch.
+func TestLossTotals(t *testing.T) {
+	g := NewGraph[float64](cpu64, nil)
+	g.NoGrad = true
+	totals := NewLossTotals[float64](cpu64)
+	defer totals.Free()
+	batches := []struct {
+		logits  []float64
+		targets []int32
+	}{
+		{[]float64{0, 1, 2, 3, 1, 0}, []int32{2, -1}},
+		{[]float64{1, 1, 1, 0, 0, 5, 2, 1, 0}, []int32{0, 2, 1}},
+		{[]float64{4, 0, 0}, []int32{-1}},
+	}
+	w := g.FromHost([]float64{1, 0.5, 2}, 3)
+	for round := 0; round < 2; round++ {
+		totals.Reset()
+		var wantSum, wantW float64
+		for _, b := range batches {
+			logits := g.FromHost(b.logits, len(b.targets), 3)
+			_, s, ws := g.CrossEntropyStats(logits, b.targets, w, -1)
+			wantSum, wantW = wantSum+s, wantW+ws
+			g.CrossEntropyInto(totals, logits, b.targets, w, -1)
+		}
+		sum, ws := totals.Read()
+		if math.Abs(sum-wantSum) > 1e-12 || ws != wantW {
+			t.Errorf("round %d: totals %v, %v; want %v, %v", round, sum, ws, wantSum, wantW)
+		}
+	}
+}

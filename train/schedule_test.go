@@ -6,6 +6,9 @@ import (
 	"math"
 	"strconv"
 	"testing"
+
+	"github.com/gosru/gosru/kernels"
+	"github.com/gosru/gosru/nn"
 )
 
 func TestWarmupRsqrt(t *testing.T) {
@@ -213,4 +216,58 @@ func TestWarmupRsqrtResume(t *testing.T) {
 	if n == 0 {
 		t.Fatal("no train events")
 	}
+}
+
+// transferCounter counts the device-to-host copies and host-valued reductions made through it.
+type transferCounter struct {
+	kernels.Device[float64]
+	n int
+}
+
+func (c *transferCounter) Download(dst []float64, src kernels.Buf[float64]) {
+	c.n++
+	c.Device.Download(dst, src)
+}
+
+func (c *transferCounter) DownloadInts(dst []int32, src kernels.Ints) {
+	c.n++
+	c.Device.DownloadInts(dst, src)
+}
+
+func (c *transferCounter) Sum(x kernels.Buf[float64]) float64 {
+	c.n++
+	return c.Device.Sum(x)
+}
+
+func (c *transferCounter) SumSquares(x kernels.Buf[float64]) float64 {
+	c.n++
+	return c.Device.SumSquares(x)
+}
+
+// TestOneTransferPerStep: a training step (forward, cross entropy, backward, Adam) copies one
+// value to the host, the loss (gradient clipping, off here, adds its norm).
+func TestOneTransferPerStep(t *testing.T) {
+	task := newMLPTask(7)
+	r := newTestRun(t, task, 1)
+	r.Cfg.ClipGradNorm = 0
+	counter := &transferCounter{Device: task.dev}
+	r.Dev = counter
+	steps := 0
+	r.Task = &countSteps{mlpTask: task, n: &steps}
+	if _, err := r.Train(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if steps == 0 || counter.n != steps {
+		t.Errorf("%d transfers in %d steps, want one per step", counter.n, steps)
+	}
+}
+
+type countSteps struct {
+	*mlpTask
+	n *int
+}
+
+func (c *countSteps) Loss(g *nn.Graph[float64], i int) (*nn.Tensor[float64], int, error) {
+	*c.n++
+	return c.mlpTask.Loss(g, i)
 }
