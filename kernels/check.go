@@ -47,21 +47,37 @@ func CheckLogSoftmaxBackward[T Float](rows, cols int, dx, y, dy Buf[T]) {
 	mustLen("LogSoftmaxBackward dx", dx, rows*cols)
 }
 
-// CheckSoftmaxCrossEntropy checks the shapes of SoftmaxCrossEntropy (not the targets' values).
-func CheckSoftmaxCrossEntropy[T Float](rows, cols int, logProbs, loss, logits Buf[T], targets Ints, weights Buf[T]) {
+// CheckSoftmaxCrossEntropy checks the shapes of SoftmaxCrossEntropy (not the targets' values)
+// and that the smoothing is in [0, 1].
+func CheckSoftmaxCrossEntropy[T Float](rows, cols int, logProbs, loss, sums, mean, logits Buf[T], targets Ints,
+	weights Buf[T], smoothing T) {
 	mustLen("SoftmaxCrossEntropy logits", logits, rows*cols)
 	mustLen("SoftmaxCrossEntropy logProbs", logProbs, rows*cols)
 	mustLen("SoftmaxCrossEntropy loss", loss, rows)
+	mustLen("SoftmaxCrossEntropy sums", sums, 2)
+	mustLen("SoftmaxCrossEntropy mean", mean, 1)
 	mustLenOpt("SoftmaxCrossEntropy weights", weights, cols)
 	mustLenInts("SoftmaxCrossEntropy targets", targets, rows)
+	checkSmoothing("SoftmaxCrossEntropy", smoothing)
 }
 
-// CheckSoftmaxCrossEntropyBackward checks the shapes of SoftmaxCrossEntropyBackward (not the targets' values).
-func CheckSoftmaxCrossEntropyBackward[T Float](rows, cols int, dlogits, logProbs Buf[T], targets Ints, weights Buf[T]) {
+// CheckSoftmaxCrossEntropyBackward checks the shapes of SoftmaxCrossEntropyBackward (not the
+// targets' values) and the smoothing.
+func CheckSoftmaxCrossEntropyBackward[T Float](rows, cols int, dlogits, logProbs Buf[T], targets Ints,
+	weights Buf[T], smoothing T, dmean, sums Buf[T]) {
 	mustLen("SoftmaxCrossEntropyBackward logProbs", logProbs, rows*cols)
 	mustLen("SoftmaxCrossEntropyBackward dlogits", dlogits, rows*cols)
 	mustLenOpt("SoftmaxCrossEntropyBackward weights", weights, cols)
 	mustLenInts("SoftmaxCrossEntropyBackward targets", targets, rows)
+	mustLen("SoftmaxCrossEntropyBackward dmean", dmean, 1)
+	mustLen("SoftmaxCrossEntropyBackward sums", sums, 2)
+	checkSmoothing("SoftmaxCrossEntropyBackward", smoothing)
+}
+
+func checkSmoothing[T Float](what string, smoothing T) {
+	if !(smoothing >= 0 && smoothing <= 1) {
+		panic(fmt.Sprintf("kernels: %s label smoothing %v outside [0, 1]", what, smoothing))
+	}
 }
 
 // CheckGather checks the shapes of Gather (not the ids' values).
@@ -141,6 +157,16 @@ func CheckAdamStep[T Float](p, g, m, v Buf[T], step int) {
 	mustLen("AdamStep v", v, p.Len())
 	if step < 1 {
 		panic(fmt.Sprintf("kernels: AdamStep at step %d (steps count from 1)", step))
+	}
+}
+
+// CheckAdamaxStep checks the arguments of AdamaxStep.
+func CheckAdamaxStep[T Float](p, g, m, u Buf[T], step int) {
+	mustLen("AdamaxStep g", g, p.Len())
+	mustLen("AdamaxStep m", m, p.Len())
+	mustLen("AdamaxStep u", u, p.Len())
+	if step < 1 {
+		panic(fmt.Sprintf("kernels: AdamaxStep at step %d (steps count from 1)", step))
 	}
 }
 

@@ -220,6 +220,8 @@ type crossEntropyTask[T Float] struct {
 	dlogit, w       []T
 	targets         []int32
 	scale           T
+	eps             T // label smoothing
+	wsum            T // Σ_c w[c] (cols when unweighted), for the smoothed backward
 }
 
 func (t *crossEntropyTask[T]) Run(lo, hi int) {
@@ -237,21 +239,55 @@ func (t *crossEntropyTask[T]) Run(lo, hi int) {
 			if t.w != nil {
 				w = t.w[tg]
 			}
-			t.loss[r] = -w * lp[tg]
+			if t.eps == 0 {
+				t.loss[r] = -w * lp[tg]
+				continue
+			}
+			var s T // Σ_c w[c]·lp[c]
+			if t.w != nil {
+				for c, v := range lp {
+					s += t.w[c] * v
+				}
+			} else {
+				for _, v := range lp {
+					s += v
+				}
+			}
+			t.loss[r] = (1-t.eps)*w*(-lp[tg]) - t.eps/T(cols)*s
 			continue
 		}
 		if tg == t.ignore {
 			continue
 		}
-		k := t.scale
-		if t.w != nil {
-			k *= t.w[tg]
-		}
 		dl := t.dlogit[r*cols : (r+1)*cols]
-		for c, v := range lp {
-			dl[c] += k * expT(v)
+		if t.eps == 0 {
+			k := t.scale
+			if t.w != nil {
+				k *= t.w[tg]
+			}
+			for c, v := range lp {
+				dl[c] += k * expT(v)
+			}
+			dl[tg] -= k
+			continue
 		}
-		dl[tg] -= k
+		w := T(1)
+		if t.w != nil {
+			w = t.w[tg]
+		}
+		kt := t.scale * (1 - t.eps) * w // weight of the target term
+		ks := t.scale * t.eps / T(cols) // weight of the uniform term
+		a := kt + ks*t.wsum             // weight of the softmax
+		if t.w != nil {
+			for c, v := range lp {
+				dl[c] += a*expT(v) - ks*t.w[c]
+			}
+		} else {
+			for c, v := range lp {
+				dl[c] += a*expT(v) - ks
+			}
+		}
+		dl[tg] -= kt
 	}
 }
 
@@ -275,32 +311,46 @@ func checkTargets[T Float](cols int, targets []int32, w []T, ignore int32) float
 	return ws
 }
 
-func (d *CPU[T]) SoftmaxCrossEntropy(rows, cols int, logProbs, loss, logits Buf[T], targets Ints,
-	weights Buf[T], ignoreIndex int32) (sum, weightSum float64) {
-	CheckSoftmaxCrossEntropy(rows, cols, logProbs, loss, logits, targets, weights)
-	if cols == 0 {
-		return 0, 0
+func (d *CPU[T]) SoftmaxCrossEntropy(rows, cols int, logProbs, loss, sums, mean, logits Buf[T], targets Ints,
+	weights Buf[T], ignoreIndex int32, smoothing T) {
+	CheckSoftmaxCrossEntropy(rows, cols, logProbs, loss, sums, mean, logits, targets, weights, smoothing)
+	var sum, weightSum float64
+	if cols > 0 {
+		weightSum = checkTargets(cols, targets.Host(), weights.Host(), ignoreIndex)
+		d.ce = crossEntropyTask[T]{cols: cols, ignore: ignoreIndex, lp: logProbs.Host(),
+			loss: loss.Host(), logit: logits.Host(), w: weights.Host(), targets: targets.Host(), eps: smoothing}
+		d.pool.Run(&d.ce, rows, rowGrain(cols))
+		d.ce = crossEntropyTask[T]{}
+		for _, v := range loss.Host() {
+			sum += float64(v)
+		}
 	}
-	weightSum = checkTargets(cols, targets.Host(), weights.Host(), ignoreIndex)
-	d.ce = crossEntropyTask[T]{cols: cols, ignore: ignoreIndex, lp: logProbs.Host(),
-		loss: loss.Host(), logit: logits.Host(), w: weights.Host(), targets: targets.Host()}
-	d.pool.Run(&d.ce, rows, rowGrain(cols))
-	d.ce = crossEntropyTask[T]{}
-	for _, v := range loss.Host() {
-		sum += float64(v)
+	s := sums.Host()
+	s[0], s[1] = T(sum), T(weightSum)
+	mean.Host()[0] = 0
+	if weightSum != 0 {
+		mean.Host()[0] = T(sum / weightSum)
 	}
-	return sum, weightSum
 }
 
 func (d *CPU[T]) SoftmaxCrossEntropyBackward(rows, cols int, dlogits, logProbs Buf[T], targets Ints,
-	weights Buf[T], ignoreIndex int32, scale T) {
-	CheckSoftmaxCrossEntropyBackward(rows, cols, dlogits, logProbs, targets, weights)
-	if cols == 0 {
+	weights Buf[T], ignoreIndex int32, smoothing T, dmean, sums Buf[T]) {
+	CheckSoftmaxCrossEntropyBackward(rows, cols, dlogits, logProbs, targets, weights, smoothing, dmean, sums)
+	weightSum := float64(sums.Host()[1])
+	if cols == 0 || weightSum == 0 {
 		return
 	}
 	checkTargets(cols, targets.Host(), weights.Host(), ignoreIndex)
+	wsum := float64(cols)
+	if w := weights.Host(); w != nil {
+		wsum = 0
+		for _, v := range w {
+			wsum += float64(v)
+		}
+	}
 	d.ce = crossEntropyTask[T]{backward: true, cols: cols, ignore: ignoreIndex, lp: logProbs.Host(),
-		dlogit: dlogits.Host(), w: weights.Host(), targets: targets.Host(), scale: scale}
+		dlogit: dlogits.Host(), w: weights.Host(), targets: targets.Host(),
+		scale: T(float64(dmean.Host()[0]) / weightSum), eps: smoothing, wsum: T(wsum)}
 	d.pool.Run(&d.ce, rows, rowGrain(cols))
 	d.ce = crossEntropyTask[T]{}
 }
@@ -482,71 +532,4 @@ func (d *CPU[T]) MeanOverTime(L, B, D int, y, x, pad Buf[T]) {
 func (d *CPU[T]) MeanOverTimeBackward(L, B, D int, dx, dy, pad Buf[T]) {
 	CheckMeanOverTimeBackward(L, B, D, dx, dy, pad)
 	d.overTime(ewMul, L, B, D, dy, dx, pad, Ints{})
-}
-
-// optimTask applies SGD or Adam to elements [lo, hi).
-type optimTask[T Float] struct {
-	adam                     bool
-	p, g, m, v               []T
-	lr, mom, wd              T
-	nesterov                 bool
-	beta1, beta2, eps, bc2rt T
-}
-
-func (t *optimTask[T]) Run(lo, hi int) {
-	p, g := t.p[lo:hi], t.g[lo:hi]
-	if t.adam {
-		m, v := t.m[lo:hi], t.v[lo:hi]
-		b1, b2 := t.beta1, t.beta2
-		for i, gi := range g {
-			gi += t.wd * p[i]
-			m[i] = b1*m[i] + (1-b1)*gi
-			v[i] = b2*v[i] + (1-b2)*gi*gi
-			den := T(math.Sqrt(float64(v[i])))/t.bc2rt + t.eps
-			p[i] -= t.lr * m[i] / den
-		}
-		return
-	}
-	if t.m == nil {
-		for i, gi := range g {
-			p[i] -= t.lr * (gi + t.wd*p[i])
-		}
-		return
-	}
-	m := t.m[lo:hi]
-	for i, gi := range g {
-		gi += t.wd * p[i]
-		m[i] = t.mom*m[i] + gi
-		if t.nesterov {
-			p[i] -= t.lr * (gi + t.mom*m[i])
-		} else {
-			p[i] -= t.lr * m[i]
-		}
-	}
-}
-
-func (d *CPU[T]) runOptim(n int) {
-	d.opt.p, d.opt.g = d.opt.p[:n], d.opt.g[:n]
-	d.pool.Run(&d.opt, n, ewGrain)
-	d.opt = optimTask[T]{}
-}
-
-func (d *CPU[T]) SGDStep(p, g, mom Buf[T], lr, momentum, weightDecay T, nesterov bool) {
-	CheckSGDStep(p, g, mom, momentum, nesterov)
-	d.opt = optimTask[T]{p: p.Host(), g: g.Host(), lr: lr, mom: momentum, wd: weightDecay, nesterov: nesterov}
-	if momentum != 0 {
-		d.opt.m = mom.Host()
-	}
-	d.runOptim(p.Len())
-}
-
-func (d *CPU[T]) AdamStep(p, g, m, v Buf[T], lr, beta1, beta2, eps, weightDecay T, step int) {
-	CheckAdamStep(p, g, m, v, step)
-	// Bias corrections in float64: 1 − β^t loses all precision in float32 for β2 near 1.
-	bc1 := 1 - math.Pow(float64(beta1), float64(step))
-	bc2 := 1 - math.Pow(float64(beta2), float64(step))
-	d.opt = optimTask[T]{adam: true, p: p.Host(), g: g.Host(), m: m.Host(), v: v.Host(),
-		lr: T(float64(lr) / bc1), wd: weightDecay, beta1: beta1, beta2: beta2, eps: eps,
-		bc2rt: T(math.Sqrt(bc2))}
-	d.runOptim(p.Len())
 }

@@ -56,15 +56,25 @@ type NNKernels[T Float] interface {
 	// LogSoftmax over the last axis of [rows, cols]; backward accumulates dx from y and dy.
 	LogSoftmax(rows, cols int, y, x Buf[T])
 	LogSoftmaxBackward(rows, cols int, dx, y, dy Buf[T])
-	// SoftmaxCrossEntropy: logProbs = log_softmax(logits) and loss[r] = −w[t]·logProbs[r, t]
-	// with t = targets[r]; rows whose target is ignoreIndex get loss 0. weights ([cols]) may be
-	// nil. It returns Σ_r loss[r] and Σ_r w[t_r] over non-ignored rows (waits for queued work).
-	SoftmaxCrossEntropy(rows, cols int, logProbs, loss, logits Buf[T], targets Ints,
-		weights Buf[T], ignoreIndex int32) (sum, weightSum float64)
-	// SoftmaxCrossEntropyBackward: dlogits += scale·w[t]·(softmax − onehot(t)) on non-ignored
-	// rows.
+	// SoftmaxCrossEntropy is cross entropy with label smoothing ε (PyTorch's F.cross_entropy with
+	// weight, ignore_index, label_smoothing and mean reduction), all on the device:
+	// logProbs = log_softmax(logits) and, on each row r whose target t = targets[r] is not
+	// ignoreIndex,
+	//
+	//	loss[r] = (1−ε)·w[t]·(−logProbs[r, t]) + (ε/cols)·Σ_c w[c]·(−logProbs[r, c])
+	//
+	// (0 on ignored rows; w = 1 when weights is nil). sums [2] gets Σ_r loss[r] and Σ_r w[t_r]
+	// over the non-ignored rows, added in float64, and mean [1] gets sums[0]/sums[1], or 0 when
+	// sums[1] = 0. Nothing is copied to the host.
+	SoftmaxCrossEntropy(rows, cols int, logProbs, loss, sums, mean, logits Buf[T], targets Ints,
+		weights Buf[T], ignoreIndex int32, smoothing T)
+	// SoftmaxCrossEntropyBackward accumulates into dlogits the gradient of mean from the
+	// forward: dlogits[r] += (dmean[0]/sums[1])·∂loss[r]/∂logits[r] on non-ignored rows, where
+	// ∂loss[r]/∂logits[r, c] = ((1−ε)·w[t] + (ε/cols)·Σ_c' w[c'])·softmax[r, c] − (1−ε)·w[t]·[c = t]
+	// − (ε/cols)·w[c]. dmean [1] and sums [2] (the forward's) are read on the device; nothing
+	// happens when sums[1] = 0.
 	SoftmaxCrossEntropyBackward(rows, cols int, dlogits, logProbs Buf[T], targets Ints,
-		weights Buf[T], ignoreIndex int32, scale T)
+		weights Buf[T], ignoreIndex int32, smoothing T, dmean, sums Buf[T])
 
 	// Gather: dst[r, :] = table[ids[r], :] for rows = len(ids), width cols. A negative id is
 	// padding: its row of dst is zeros.
@@ -87,6 +97,9 @@ type NNKernels[T Float] interface {
 	SGDStep(p, g, mom Buf[T], lr, momentum, weightDecay T, nesterov bool)
 	// AdamStep (Kingma & Ba with bias correction, L2 weight decay added to g, as torch.optim.Adam).
 	AdamStep(p, g, m, v Buf[T], lr, beta1, beta2, eps, weightDecay T, step int)
+	// AdamaxStep (torch.optim.Adamax): g' = g + wd·p; m = β1·m + (1−β1)·g';
+	// u = max(β2·u, |g'| + eps); p −= lr/(1 − β1^step) · m/u.
+	AdamaxStep(p, g, m, u Buf[T], lr, beta1, beta2, eps, weightDecay T, step int)
 }
 
 // LSTMKernels is the fused LSTM cell: one time step of one direction for B batch rows, after

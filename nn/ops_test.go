@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -259,9 +260,13 @@ func TestGradLogSoftmax(t *testing.T) {
 func TestGradCrossEntropy(t *testing.T) {
 	const ignore = -100
 	targets := []int32{2, ignore, 0, 4, 4, ignore, 1}
-	for _, weighted := range []bool{false, true} {
+	for _, c := range []struct {
+		weighted  bool
+		smoothing float64
+	}{{false, 0}, {true, 0}, {false, 0.2}, {true, 0.3}, {true, 1}} {
+		weighted := c.weighted
 		checkGrad(t, gradCase{
-			name:   "cross entropy with ignored rows",
+			name:   fmt.Sprintf("cross entropy with ignored rows, weighted=%v, smoothing %g", c.weighted, c.smoothing),
 			shapes: [][]int{{7, 5}, {5}},
 			noGrad: map[int]bool{1: true},
 			init: func(i int, data []float64, rng *rand.Rand) {
@@ -278,7 +283,7 @@ func TestGradCrossEntropy(t *testing.T) {
 					w = in[1]
 				}
 				// the tanh before the loss makes a wrong scale of the upstream gradient show
-				return g.Tanh(g.CrossEntropy(in[0], targets, w, ignore))
+				return g.Tanh(g.CrossEntropySmoothed(in[0], targets, w, ignore, c.smoothing))
 			},
 		})
 	}
@@ -380,6 +385,38 @@ func TestTrainingStepAllocs(t *testing.T) {
 		opt = o
 		if n := testing.AllocsPerRun(10, step); n != 0 {
 			t.Errorf("%v allocations per training step with %T", n, o)
+		}
+	}
+}
+
+// TestLossTotals: totals accumulated on the device over batches equal the sums of
+// CrossEntropyStats, batch by batch.
+func TestLossTotals(t *testing.T) {
+	g := NewGraph[float64](cpu64, nil)
+	g.NoGrad = true
+	totals := NewLossTotals[float64](cpu64)
+	defer totals.Free()
+	batches := []struct {
+		logits  []float64
+		targets []int32
+	}{
+		{[]float64{0, 1, 2, 3, 1, 0}, []int32{2, -1}},
+		{[]float64{1, 1, 1, 0, 0, 5, 2, 1, 0}, []int32{0, 2, 1}},
+		{[]float64{4, 0, 0}, []int32{-1}},
+	}
+	w := g.FromHost([]float64{1, 0.5, 2}, 3)
+	for round := 0; round < 2; round++ {
+		totals.Reset()
+		var wantSum, wantW float64
+		for _, b := range batches {
+			logits := g.FromHost(b.logits, len(b.targets), 3)
+			_, s, ws := g.CrossEntropyStats(logits, b.targets, w, -1)
+			wantSum, wantW = wantSum+s, wantW+ws
+			g.CrossEntropyInto(totals, logits, b.targets, w, -1)
+		}
+		sum, ws := totals.Read()
+		if math.Abs(sum-wantSum) > 1e-12 || ws != wantW {
+			t.Errorf("round %d: totals %v, %v; want %v, %v", round, sum, ws, wantSum, wantW)
 		}
 	}
 }

@@ -248,6 +248,42 @@ func (o *Adam[T]) Step() {
 	}
 }
 
+// DefaultAdamax is Adamax with PyTorch's defaults: lr 2e-3, betas (0.9, 0.999), eps 1e-8.
+func DefaultAdamax() AdamConfig {
+	return AdamConfig{LR: 2e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}
+}
+
+// Adamax is Adam's infinity-norm variant (Kingma & Ba, section 7.1), as torch.optim.Adamax:
+// g' = g + wd·p, m = β1·m + (1−β1)·g', u = max(β2·u, |g'| + eps), p −= lr/(1−β1^t)·m/u. Its
+// hyperparameters are an AdamConfig. Row-sparse parameters are updated lazily, as in Adam.
+type Adamax[T kernels.Float] struct {
+	optimizer[T]
+	cfg AdamConfig
+}
+
+// NewAdamax makes an Adamax optimizer over the trainable parameters of ps.
+func NewAdamax[T kernels.Float](ps *Params[T], cfg AdamConfig) *Adamax[T] {
+	if cfg.Beta1 < 0 || cfg.Beta1 >= 1 || cfg.Beta2 < 0 || cfg.Beta2 >= 1 || cfg.Eps < 0 || cfg.WeightDecay < 0 {
+		panic(fmt.Sprintf("nn: bad Adamax configuration %+v", cfg))
+	}
+	return &Adamax[T]{optimizer: newOptimizer("adamax", ps, cfg.LR, "exp_avg", "exp_inf"), cfg: cfg}
+}
+
+// Step applies one Adamax update.
+func (o *Adamax[T]) Step() {
+	o.checkParams()
+	o.steps++
+	c := o.cfg
+	lr, b1, b2, eps, wd := T(o.lr), T(c.Beta1), T(c.Beta2), T(c.Eps), T(c.WeightDecay)
+	for i, p := range o.params {
+		m, u := o.slots[0].bufs[i], o.slots[1].bufs[i]
+		forRows(p, func(lo, hi int) {
+			o.dev.AdamaxStep(p.Data.Slice(lo, hi), p.Grad.Slice(lo, hi), m.Slice(lo, hi), u.Slice(lo, hi),
+				lr, b1, b2, eps, wd, o.steps)
+		})
+	}
+}
+
 // ClipGradNorm scales the gradients of the trainable parameters of ps so that their global L2
 // norm is at most maxNorm (as torch.nn.utils.clip_grad_norm_), and returns the norm before
 // clipping. Row-sparse parameters contribute and are scaled on their Touched rows only. A

@@ -31,6 +31,7 @@ type Checkpoint struct {
 	// BeginEpoch drew from it (a resume inside the epoch replays BeginEpoch with it).
 	EpochRNG  []byte
 	LR        float64
+	Schedule  ScheduleState // the plateau schedule's memory
 	Optim     *nn.OptimState
 	Params    []ParamData
 	TaskState []byte

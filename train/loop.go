@@ -50,6 +50,7 @@ type state struct {
 	perm                []int
 	epochRNG            []byte // the PCG state when the epoch began (see EpochBeginner)
 	lr                  float64
+	sched               ScheduleState
 	hist                History
 }
 
@@ -93,7 +94,7 @@ func (r *Run[T]) Train(ctx context.Context, ck *Checkpoint) (*Summary, error) {
 			}
 		}
 		st = state{epoch: ck.Epoch, step: ck.Step, cursor: ck.Cursor, perm: ck.Perm, epochRNG: ck.EpochRNG,
-			lr: ck.LR, hist: ck.History}
+			lr: ck.LR, sched: ck.Schedule, hist: ck.History}
 		truncate = ck.MetricsOffset
 	} else if err := os.WriteFile(filepath.Join(r.Dir, ConfigFile), []byte(r.ConfigTOML), 0o644); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
@@ -148,8 +149,11 @@ type loop[T kernels.Float] struct {
 
 func (r *Run[T]) optimizer(ps *nn.Params[T]) nn.Optimizer {
 	c := r.Cfg
-	if c.Optimizer == "sgd" {
+	switch c.Optimizer {
+	case "sgd":
 		return nn.NewSGD(ps, nn.SGDConfig{LR: c.LR, Momentum: c.Momentum, WeightDecay: c.WeightDecay, Nesterov: c.Nesterov})
+	case "adamax":
+		return nn.NewAdamax(ps, nn.AdamConfig{LR: c.LR, Beta1: c.Beta1, Beta2: c.Beta2, Eps: c.AdamEps, WeightDecay: c.WeightDecay})
 	}
 	return nn.NewAdam(ps, nn.AdamConfig{LR: c.LR, Beta1: c.Beta1, Beta2: c.Beta2, Eps: c.AdamEps, WeightDecay: c.WeightDecay})
 }
@@ -331,6 +335,10 @@ func (l *loop[T]) step(i int, loader BatchLoader[T], batch any) (float64, int, e
 			return 0, 0, l.nonFinite("gradient norm", norm, i)
 		}
 	}
+	if l.Cfg.LRSchedule == "warmup_rsqrt" {
+		l.st.lr = l.Cfg.LR * warmupRsqrt(l.st.step+1, l.Cfg.LRWarmupSteps)
+		l.opt.SetLR(l.st.lr)
+	}
 	l.opt.Step()
 	return lv, n, nil
 }
@@ -424,10 +432,10 @@ func (l *loop[T]) endEpoch(hasValid bool) error {
 		TrainSeconds: l.st.hist.TrainSeconds, Wall: l.wall(), Time: time.Now()}); err != nil {
 		return err
 	}
-	if l.st.epoch >= l.Cfg.LRDecayStart && l.Cfg.LRDecay != 1 {
-		l.st.lr *= l.Cfg.LRDecay
-		l.opt.SetLR(l.st.lr)
-	}
+	name, higher := l.Task.Selection()
+	_, hasMetric := valid[name]
+	l.st.lr = epochEndLR(l.Cfg, l.st.lr, l.st.epoch, valid[name], hasMetric, higher, &l.st.sched)
+	l.opt.SetLR(l.st.lr)
 	return l.checkpoint()
 }
 
@@ -452,7 +460,8 @@ func (l *loop[T]) writeCheckpoint(path string) error {
 	h := l.st.hist
 	h.WallSeconds = l.wall()
 	ck := &Checkpoint{Experiment: l.Experiment, Config: l.ConfigTOML, Epoch: l.st.epoch, Step: l.st.step,
-		Cursor: l.st.cursor, Perm: l.st.perm, RNG: rng, EpochRNG: l.st.epochRNG, LR: l.st.lr, Optim: l.opt.State(),
+		Cursor: l.st.cursor, Perm: l.st.perm, RNG: rng, EpochRNG: l.st.epochRNG, LR: l.st.lr, Schedule: l.st.sched,
+		Optim:  l.opt.State(),
 		Params: captureParams(l.ps), History: h, MetricsOffset: l.log.offset()}
 	if sf, ok := l.Task.(Stateful); ok {
 		if ck.TaskState, err = sf.SaveState(); err != nil {

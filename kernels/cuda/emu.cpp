@@ -76,10 +76,10 @@ static const emu_kernel emu_kernels[] = {
 	EMU_K(reduce_finish, true),
 	EMU_BOTH(layer_norm, true), EMU_BOTH(layer_norm_bwd, true), EMU_BOTH(layer_norm_param, true),
 	EMU_BOTH(layer_norm_param_finish, false), EMU_BOTH(log_softmax, true), EMU_BOTH(log_softmax_bwd, true),
-	EMU_BOTH(ce_fwd, true), EMU_BOTH(ce_sums, true), EMU_BOTH(ce_bwd, false), EMU_BOTH(gather, false),
+	EMU_BOTH(ce_fwd, true), EMU_BOTH(ce_sums, true), EMU_BOTH(ce_bwd, true), EMU_BOTH(gather, false),
 	EMU_BOTH(scatter_add, false), EMU_BOTH(max_over_time, false), EMU_BOTH(max_over_time_bwd, false),
 	EMU_BOTH(mean_over_time, false), EMU_BOTH(mean_over_time_bwd, false), EMU_BOTH(sgd, false),
-	EMU_BOTH(adam, false), EMU_BOTH(sru_fwd, false), EMU_BOTH(sru_bwd, false),
+	EMU_BOTH(adam, false), EMU_BOTH(adamax, false), EMU_BOTH(sru_fwd, false), EMU_BOTH(sru_bwd, false),
 	EMU_BOTH(sru_param_grad, false), EMU_BOTH(lstm_fwd, false), EMU_BOTH(lstm_bwd, false),
 };
 

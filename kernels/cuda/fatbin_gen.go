@@ -5,7 +5,7 @@ package cuda
 // fatbinSourceHash is the SHA-256 of the CUDA sources kernels.fatbin was built from (see
 // sourceHash); fatbinHash is the SHA-256 of kernels.fatbin itself.
 const (
-	fatbinSourceHash = "b76c1c8ea34e0fc8389c3e8f63e89612848f0e3a3f1b6ff7bd5aaf4b6d9d744d"
-	fatbinHash       = "b85d0aafde9ec65096379e6ba76f726583175ba134f0267396a98a9d5ad9945e"
+	fatbinSourceHash = "b2f966f4bbd93e61ea3d8fb7582f604e13a931901408b214637450dfa20a7f50"
+	fatbinHash       = "547789dbd046131f94d3779ac471576747abbd275f38f2f9e96207e311261ca5"
 	fatbinBuiltWith  = "nvcc release 11.8, V11.8.89: sm_80, sm_90 SASS; compute_80 PTX"
 )

@@ -25,7 +25,7 @@ type kernelSet struct {
 	logSoftmax, logSoftmaxBwd, ceFwd, ceSums, ceBwd               kernel
 	gather, scatterAdd                                            kernel
 	maxOverTime, maxOverTimeBwd, meanOverTime, meanOverTimeBwd    kernel
-	sgd, adam                                                     kernel
+	sgd, adam, adamax                                             kernel
 
 	sruFwd, sruBwd, sruParamGrad kernel
 	lstmFwd, lstmBwd             kernel
@@ -53,6 +53,7 @@ func (ks *kernelSet) load(be *backend, f64 bool) error {
 		{&ks.scatterAdd, "scatter_add"}, {&ks.maxOverTime, "max_over_time"},
 		{&ks.maxOverTimeBwd, "max_over_time_bwd"}, {&ks.meanOverTime, "mean_over_time"},
 		{&ks.meanOverTimeBwd, "mean_over_time_bwd"}, {&ks.sgd, "sgd"}, {&ks.adam, "adam"},
+		{&ks.adamax, "adamax"},
 		{&ks.sruFwd, "sru_fwd"}, {&ks.sruBwd, "sru_bwd"}, {&ks.sruParamGrad, "sru_param_grad"},
 		{&ks.lstmFwd, "lstm_fwd"}, {&ks.lstmBwd, "lstm_bwd"},
 	}

@@ -144,19 +144,25 @@ template <typename T> __device__ __forceinline__ void log_softmax_bwd(i64 cols, 
 	for (i64 c = threadIdx.x; c < cols; c += blockDim.x) dxr[c] += dyr[c] - exp_(yr[c]) * s;
 }
 
-// logProbs = log_softmax(logits); loss[r] = −w[t]·logProbs[r, t], 0 where t = ignore, NaN (and
-// a raised flag) where t is out of range.
+// logProbs = log_softmax(logits); loss[r] = (1−ε)·w[t]·(−logProbs[r, t]) + (ε/cols)·Σ_c w[c]·(−logProbs[r, c]),
+// 0 where t = ignore, NaN (and a raised flag) where t is out of range.
 template <typename T>
 __device__ __forceinline__ void ce_fwd(i64 cols, T *lp, T *loss, const T *logits, const int *targets, const T *w,
-                                       int ignore, int *flags) {
+                                       int ignore, T eps, int *flags) {
 	__shared__ T sh[32];
 	const i64 r = blockIdx.x;
 	const T *xr = logits + r * cols;
 	T *lr = lp + r * cols;
 	const T lse = row_logsumexp(cols, xr, sh);
-	for (i64 c = threadIdx.x; c < cols; c += blockDim.x) lr[c] = xr[c] - lse;
+	T s = 0; // Σ_c w[c]·lp[c], for the smoothing
+	for (i64 c = threadIdx.x; c < cols; c += blockDim.x) {
+		const T v = xr[c] - lse;
+		lr[c] = v;
+		s += w ? w[c] * v : v;
+	}
+	const int t = targets[r];
+	if (eps != T(0) && t != ignore) s = block_sum(s, sh); // t is the same for the whole block
 	if (threadIdx.x == 0) {
-		const int t = targets[r];
 		if (t == ignore) {
 			loss[r] = 0;
 		} else if (t < 0 || t >= cols) {
@@ -164,15 +170,21 @@ __device__ __forceinline__ void ce_fwd(i64 cols, T *lp, T *loss, const T *logits
 			loss[r] = NAN;
 		} else {
 			// xr[t] − lse is exactly what this block stored in lr[t], read without a barrier.
-			loss[r] = -(w ? w[t] : T(1)) * (xr[t] - lse);
+			const T wt = w ? w[t] : T(1);
+			if (eps == T(0)) {
+				loss[r] = -wt * (xr[t] - lse);
+			} else {
+				loss[r] = (T(1) - eps) * wt * (-(xr[t] - lse)) - eps / T(cols) * s;
+			}
 		}
 	}
 }
 
-// out[0] = Σ loss, out[1] = Σ w[t] over rows with a valid, non-ignored target; one block.
+// sums[0] = Σ loss, sums[1] = Σ w[t] over rows with a valid, non-ignored target (added in
+// double), mean[0] = sums[0]/sums[1] or 0; one block.
 template <typename T>
 __device__ __forceinline__ void ce_sums(i64 rows, i64 cols, const T *loss, const int *targets, const T *w, int ignore,
-                                        double *out) {
+                                        T *sums, T *mean) {
 	__shared__ double sh[32];
 	double sl = 0, sw = 0;
 	for (i64 r = threadIdx.x; r < rows; r += blockDim.x) {
@@ -183,27 +195,52 @@ __device__ __forceinline__ void ce_sums(i64 rows, i64 cols, const T *loss, const
 	sl = block_sum(sl, sh);
 	sw = block_sum(sw, sh);
 	if (threadIdx.x == 0) {
-		out[0] = sl;
-		out[1] = sw;
+		sums[0] = (T)sl;
+		sums[1] = (T)sw;
+		mean[0] = sw != 0 ? (T)(sl / sw) : T(0);
 	}
 }
 
-// dlogits += k·(softmax − onehot(t)) with k = scale·w[t], on rows with a valid target.
+// One block per row: dlogits += a·softmax − ks·w[c] − kt·onehot(t) with scale = dmean/sums[1],
+// kt = scale·(1−ε)·w[t], ks = scale·ε/cols and a = kt + ks·Σ_c w[c]; rows with a valid target only,
+// nothing when sums[1] = 0.
 template <typename T>
-__device__ __forceinline__ void ce_bwd(i64 rows, i64 cols, T *dl, const T *lp, const int *targets, const T *w,
-                                       int ignore, T scale, int *flags) {
-	FOR_N(i, rows * cols) {
-		const i64 r = i / cols, c = i - r * cols;
-		const int t = targets[r];
-		if (t == ignore) continue;
-		if (t < 0 || t >= cols) {
-			raise_flag(flags, ERR_TARGET);
-			continue;
-		}
+__device__ __forceinline__ void ce_bwd(i64 cols, T *dl, const T *lp, const int *targets, const T *w, int ignore,
+                                       T eps, const T *dmean, const T *sums, int *flags) {
+	__shared__ T sh[32];
+	const double ws = (double)sums[1];
+	const int t = targets[blockIdx.x];
+	if (ws == 0 || t == ignore) return; // uniform over the block
+	if (t < 0 || t >= cols) {
+		if (threadIdx.x == 0) raise_flag(flags, ERR_TARGET);
+		return;
+	}
+	const T scale = (T)((double)dmean[0] / ws);
+	const i64 r = blockIdx.x;
+	const T *lr = lp + r * cols;
+	T *dr = dl + r * cols;
+	if (eps == T(0)) {
 		const T k = w ? scale * w[t] : scale;
-		T v = dl[i] + k * exp_(lp[i]);
-		if (c == t) v -= k;
-		dl[i] = v;
+		for (i64 c = threadIdx.x; c < cols; c += blockDim.x) {
+			T v = dr[c] + k * exp_(lr[c]);
+			if (c == t) v -= k;
+			dr[c] = v;
+		}
+		return;
+	}
+	T wsum = T(cols);
+	if (w) {
+		T s = 0;
+		for (i64 c = threadIdx.x; c < cols; c += blockDim.x) s += w[c];
+		wsum = block_sum(s, sh);
+	}
+	const T kt = scale * (T(1) - eps) * (w ? w[t] : T(1));
+	const T ks = scale * eps / T(cols);
+	const T a = kt + ks * wsum;
+	for (i64 c = threadIdx.x; c < cols; c += blockDim.x) {
+		T v = dr[c] + (a * exp_(lr[c]) - ks * (w ? w[c] : T(1)));
+		if (c == t) v -= kt;
+		dr[c] = v;
 	}
 }
 
@@ -331,6 +368,19 @@ __device__ __forceinline__ void adam(i64 n, T *p, const T *g, T *m, T *v, T lr, 
 	}
 }
 
+// Adamax (torch.optim.Adamax) with lr already divided by 1 − β1^t (in float64 by the caller).
+template <typename T>
+__device__ __forceinline__ void adamax(i64 n, T *p, const T *g, T *m, T *u, T lr, T b1, T b2, T eps, T wd) {
+	FOR_N(i, n) {
+		const T gi = g[i] + wd * p[i];
+		const T mi = b1 * m[i] + (T(1) - b1) * gi;
+		const T ui = max(b2 * u[i], (gi < T(0) ? -gi : gi) + eps);
+		m[i] = mi;
+		u[i] = ui;
+		p[i] -= lr * (mi / ui);
+	}
+}
+
 #define NN_KERNELS(T, S)                                                                                       \
 	extern "C" __global__ void layer_norm_##S(i64 cols, T *y, const T *x, const T *gamma, const T *beta,       \
 	                                          T *mean, T *rstd, T eps) {                                       \
@@ -354,16 +404,16 @@ __device__ __forceinline__ void adam(i64 n, T *p, const T *g, T *m, T *v, T lr, 
 		log_softmax_bwd<T>(cols, dx, y, dy);                                                                   \
 	}                                                                                                          \
 	extern "C" __global__ void ce_fwd_##S(i64 cols, T *lp, T *loss, const T *logits, const int *targets,       \
-	                                      const T *w, int ignore, int *flags) {                                \
-		ce_fwd<T>(cols, lp, loss, logits, targets, w, ignore, flags);                                          \
+	                                      const T *w, int ignore, T eps, int *flags) {                         \
+		ce_fwd<T>(cols, lp, loss, logits, targets, w, ignore, eps, flags);                                     \
 	}                                                                                                          \
 	extern "C" __global__ void ce_sums_##S(i64 rows, i64 cols, const T *loss, const int *targets, const T *w,  \
-	                                       int ignore, double *out) {                                          \
-		ce_sums<T>(rows, cols, loss, targets, w, ignore, out);                                                 \
+	                                       int ignore, T *sums, T *mean) {                                     \
+		ce_sums<T>(rows, cols, loss, targets, w, ignore, sums, mean);                                          \
 	}                                                                                                          \
-	extern "C" __global__ void ce_bwd_##S(i64 rows, i64 cols, T *dl, const T *lp, const int *targets,          \
-	                                      const T *w, int ignore, T scale, int *flags) {                       \
-		ce_bwd<T>(rows, cols, dl, lp, targets, w, ignore, scale, flags);                                       \
+	extern "C" __global__ void ce_bwd_##S(i64 cols, T *dl, const T *lp, const int *targets, const T *w,        \
+	                                      int ignore, T eps, const T *dmean, const T *sums, int *flags) {      \
+		ce_bwd<T>(cols, dl, lp, targets, w, ignore, eps, dmean, sums, flags);                                  \
 	}                                                                                                          \
 	extern "C" __global__ void gather_##S(i64 rows, i64 cols, T *dst, const T *table, const int *ids,          \
 	                                      i64 tableRows, int *flags) {                                         \
@@ -393,4 +443,7 @@ __device__ __forceinline__ void adam(i64 n, T *p, const T *g, T *m, T *v, T lr, 
 	extern "C" __global__ void adam_##S(i64 n, T *p, const T *g, T *m, T *v, T lr, T b1, T b2, T eps, T wd,    \
 	                                    T bc2rt) {                                                             \
 		adam<T>(n, p, g, m, v, lr, b1, b2, eps, wd, bc2rt);                                                    \
+	}                                                                                                          \
+	extern "C" __global__ void adamax_##S(i64 n, T *p, const T *g, T *m, T *u, T lr, T b1, T b2, T eps, T wd) { \
+		adamax<T>(n, p, g, m, u, lr, b1, b2, eps, wd);                                                         \
 	}

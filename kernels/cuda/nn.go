@@ -10,8 +10,8 @@ import (
 
 // The nn kernels (kernels.NNKernels); the CUDA side is nn.cuh. Shapes are checked by the
 // kernels.Check functions that the CPU device calls too. Indices (ids, targets) live on the
-// GPU, so they are checked there: a bad one raises a flag that the next Sync (or the
-// host-valued SoftmaxCrossEntropy) turns into an error, where the CPU device panics.
+// GPU, so they are checked there: a bad one raises a flag that the next Sync (or Download)
+// turns into an error, where the CPU device panics.
 
 func (d *Device[T]) LayerNorm(rows, cols int, y, x, gamma, beta, mean, rstd kernels.Buf[T], eps T) {
 	kernels.CheckLayerNorm(rows, cols, y, x, gamma, beta, mean, rstd)
@@ -68,34 +68,31 @@ func (d *Device[T]) LogSoftmaxBackward(rows, cols int, dx, y, dy kernels.Buf[T])
 	d.launch(&d.k.logSoftmaxBwd, rows, 1, rowBlock(cols), 1)
 }
 
-func (d *Device[T]) SoftmaxCrossEntropy(rows, cols int, logProbs, loss, logits kernels.Buf[T], targets kernels.Ints,
-	weights kernels.Buf[T], ignoreIndex int32) (sum, weightSum float64) {
-	kernels.CheckSoftmaxCrossEntropy(rows, cols, logProbs, loss, logits, targets, weights)
+func (d *Device[T]) SoftmaxCrossEntropy(rows, cols int, logProbs, loss, sums, mean, logits kernels.Buf[T],
+	targets kernels.Ints, weights kernels.Buf[T], ignoreIndex int32, smoothing T) {
+	kernels.CheckSoftmaxCrossEntropy(rows, cols, logProbs, loss, sums, mean, logits, targets, weights, smoothing)
 	if cols == 0 || rows == 0 {
-		return 0, 0
+		d.Fill(sums, 0)
+		d.Fill(mean, 0)
+		return
 	}
 	d.a().i(cols).ptr(devPtr(logProbs)).ptr(devPtr(loss)).ptr(devPtr(logits)).ptr(intsPtr(targets)).
-		ptr(devPtr(weights)).i(int(ignoreIndex)).ptr(d.flagsPtr())
+		ptr(devPtr(weights)).i(int(ignoreIndex)).f(float64(smoothing), d.f64).ptr(d.flagsPtr())
 	d.launch(&d.k.ceFwd, rows, 1, rowBlock(cols), 1)
 	d.a().i(rows).i(cols).ptr(devPtr(loss)).ptr(intsPtr(targets)).ptr(devPtr(weights)).i(int(ignoreIndex)).
-		ptr(d.resultPtr(0))
+		ptr(devPtr(sums)).ptr(devPtr(mean))
 	d.launch(&d.k.ceSums, 1, 1, flatBlock, 1)
-	d.syncStream()
-	if d.err != nil {
-		return math.NaN(), math.NaN()
-	}
-	return d.result(0), d.result(1)
 }
 
 func (d *Device[T]) SoftmaxCrossEntropyBackward(rows, cols int, dlogits, logProbs kernels.Buf[T], targets kernels.Ints,
-	weights kernels.Buf[T], ignoreIndex int32, scale T) {
-	kernels.CheckSoftmaxCrossEntropyBackward(rows, cols, dlogits, logProbs, targets, weights)
+	weights kernels.Buf[T], ignoreIndex int32, smoothing T, dmean, sums kernels.Buf[T]) {
+	kernels.CheckSoftmaxCrossEntropyBackward(rows, cols, dlogits, logProbs, targets, weights, smoothing, dmean, sums)
 	if cols == 0 {
 		return
 	}
-	d.a().i(rows).i(cols).ptr(devPtr(dlogits)).ptr(devPtr(logProbs)).ptr(intsPtr(targets)).ptr(devPtr(weights)).
-		i(int(ignoreIndex)).f(float64(scale), d.f64).ptr(d.flagsPtr())
-	d.flat(&d.k.ceBwd, rows*cols)
+	d.a().i(cols).ptr(devPtr(dlogits)).ptr(devPtr(logProbs)).ptr(intsPtr(targets)).ptr(devPtr(weights)).
+		i(int(ignoreIndex)).f(float64(smoothing), d.f64).ptr(devPtr(dmean)).ptr(devPtr(sums)).ptr(d.flagsPtr())
+	d.launch(&d.k.ceBwd, rows, 1, rowBlock(cols), 1)
 }
 
 func (d *Device[T]) Gather(cols int, dst, table kernels.Buf[T], ids kernels.Ints) {
@@ -157,4 +154,13 @@ func (d *Device[T]) AdamStep(p, g, m, v kernels.Buf[T], lr, beta1, beta2, eps, w
 		f(float64(T(float64(lr)/bc1)), d.f64).f(float64(beta1), d.f64).f(float64(beta2), d.f64).
 		f(float64(eps), d.f64).f(float64(weightDecay), d.f64).f(float64(T(math.Sqrt(bc2))), d.f64)
 	d.flat(&d.k.adam, p.Len())
+}
+
+func (d *Device[T]) AdamaxStep(p, g, m, u kernels.Buf[T], lr, beta1, beta2, eps, weightDecay T, step int) {
+	kernels.CheckAdamaxStep(p, g, m, u, step)
+	bc1 := 1 - math.Pow(float64(beta1), float64(step))
+	d.a().i(p.Len()).ptr(devPtr(p)).ptr(devPtr(g)).ptr(devPtr(m)).ptr(devPtr(u)).
+		f(float64(T(float64(lr)/bc1)), d.f64).f(float64(beta1), d.f64).f(float64(beta2), d.f64).
+		f(float64(eps), d.f64).f(float64(weightDecay), d.f64)
+	d.flat(&d.k.adamax, p.Len())
 }
