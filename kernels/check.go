@@ -151,6 +151,12 @@ func CheckSGDStep[T Float](p, g, mom Buf[T], momentum T, nesterov bool) {
 }
 
 // CheckAdamStep checks the arguments of AdamStep.
+// CheckSumSquaresAcc checks SumSquaresAcc's arguments.
+func CheckSumSquaresAcc[T Float](acc, x Buf[T]) { mustLen("SumSquaresAcc acc", acc, 1) }
+
+// CheckClipScale checks ClipScale's arguments.
+func CheckClipScale[T Float](dst, sumSquares Buf[T]) { mustLen("ClipScale sumSquares", sumSquares, 1) }
+
 func CheckAdamStep[T Float](p, g, m, v Buf[T], step int) {
 	mustLen("AdamStep g", g, p.Len())
 	mustLen("AdamStep m", m, p.Len())

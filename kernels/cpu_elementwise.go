@@ -1,6 +1,9 @@
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // The elementwise kernels on the CPU. Flat kernels share one task (ewTask) that switches on the
 // operation, so a new kernel needs no new dispatch plumbing; jobs under 2·ewGrain elements run
@@ -372,4 +375,26 @@ func (d *CPU[T]) reduce(x Buf[T], squares bool) float64 {
 }
 
 func (d *CPU[T]) SumSquares(x Buf[T]) float64 { return d.reduce(x, true) }
+
+func (d *CPU[T]) SumSquaresAcc(acc, x Buf[T]) {
+	CheckSumSquaresAcc(acc, x)
+	a := acc.Host()
+	a[0] += T(d.reduce(x, true))
+}
+
+func (d *CPU[T]) ClipScale(dst, sumSquares Buf[T], maxNorm T) {
+	CheckClipScale(dst, sumSquares)
+	if f, ok := clipFactor(float64(sumSquares.Host()[0]), float64(maxNorm)); ok {
+		d.Scale(dst, T(f))
+	}
+}
+
+// clipFactor is the factor ClipScale applies for a sum of squares ss, and whether it applies.
+func clipFactor(ss, maxNorm float64) (float64, bool) {
+	n := math.Sqrt(ss)
+	if !(n > maxNorm) || math.IsInf(n, 1) {
+		return 1, false
+	}
+	return maxNorm / (n + 1e-6), true
+}
 func (d *CPU[T]) Sum(x Buf[T]) float64        { return d.reduce(x, false) }

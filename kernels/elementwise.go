@@ -42,6 +42,13 @@ type Elementwise[T Float] interface {
 	SumSquares(x Buf[T]) float64
 	// Sum returns Σ x (waits for queued work).
 	Sum(x Buf[T]) float64
+	// SumSquaresAcc adds Σ x² (summed in float64) to acc[0], a one-element buffer: a norm
+	// built on the device, with no transfer to the host.
+	SumSquaresAcc(acc, x Buf[T])
+	// ClipScale is gradient clipping from a device-side norm n = sqrt(sumSquares[0]): when
+	// maxNorm < n < +Inf, dst *= maxNorm/(n + 1e-6) (the factor computed in float64); else dst is
+	// left alone.
+	ClipScale(dst, sumSquares Buf[T], maxNorm T)
 }
 
 // NNKernels holds the fused kernels of the nn layers and the optimizers.

@@ -288,22 +288,30 @@ func (o *Adamax[T]) Step() {
 // norm is at most maxNorm (as torch.nn.utils.clip_grad_norm_), and returns the norm before
 // clipping. Row-sparse parameters contribute and are scaled on their Touched rows only. A
 // non-finite norm is returned as is and the gradients are left alone, so the caller can skip
-// the step.
+// the step. It downloads the norm; the training loop uses ClipGradNormOnDevice, which does not.
 func ClipGradNorm[T kernels.Float](ps *Params[T], maxNorm float64) float64 {
-	var ss float64
+	if ps.clipSS.IsNil() {
+		ps.clipSS = ps.Dev.Alloc(1)
+		ps.clipHost = make([]T, 1)
+	}
+	ps.Dev.Fill(ps.clipSS, 0)
+	ClipGradNormOnDevice(ps, maxNorm, ps.clipSS)
+	ps.Dev.Download(ps.clipHost, ps.clipSS)
+	return math.Sqrt(float64(ps.clipHost[0]))
+}
+
+// ClipGradNormOnDevice is ClipGradNorm with the norm kept on the device: it adds the squared
+// global norm to sumSquares[0] (zero it first) and clips from it, with no transfer to the host.
+// The caller reads the norm later, with whatever else it downloads (the loss).
+func ClipGradNormOnDevice[T kernels.Float](ps *Params[T], maxNorm float64, sumSquares kernels.Buf[T]) {
 	for _, p := range ps.List() {
 		if p.NeedsGrad {
-			forRows(p, func(lo, hi int) { ss += ps.Dev.SumSquares(p.Grad.Slice(lo, hi)) })
+			forRows(p, func(lo, hi int) { ps.Dev.SumSquaresAcc(sumSquares, p.Grad.Slice(lo, hi)) })
 		}
 	}
-	norm := math.Sqrt(ss)
-	if norm > maxNorm && !math.IsInf(norm, 0) {
-		scale := T(maxNorm / (norm + 1e-6))
-		for _, p := range ps.List() {
-			if p.NeedsGrad {
-				forRows(p, func(lo, hi int) { ps.Dev.Scale(p.Grad.Slice(lo, hi), scale) })
-			}
+	for _, p := range ps.List() {
+		if p.NeedsGrad {
+			forRows(p, func(lo, hi int) { ps.Dev.ClipScale(p.Grad.Slice(lo, hi), sumSquares, T(maxNorm)) })
 		}
 	}
-	return norm
 }

@@ -25,6 +25,9 @@ type Params[T kernels.Float] struct {
 	Dev    kernels.Device[T]
 	list   []*Param[T]
 	byName map[string]*Param[T]
+	// clipSS and clipHost hold ClipGradNorm's squared norm on the device and the host.
+	clipSS   kernels.Buf[T]
+	clipHost []T
 }
 
 // NewParams makes an empty set on dev.

@@ -142,7 +142,9 @@ type loop[T kernels.Float] struct {
 	log      *metricsLog
 	start    time.Time
 	wallBase float64
-	lossHost []T
+	// stats holds the loss and the squared gradient norm on the device, downloaded together.
+	stats     kernels.Buf[T]
+	statsHost []T
 	// lastValid is the most recent validation result (for the epoch line).
 	lastValid Metrics
 }
@@ -321,17 +323,29 @@ func (l *loop[T]) step(i int, loader BatchLoader[T], batch any) (float64, int, e
 	if err != nil {
 		return 0, 0, err
 	}
-	if cap(l.lossHost) < 1 {
-		l.lossHost = make([]T, 1)
+	// One transfer to the host per step: the loss, and with clipping the squared gradient norm
+	// beside it. A non-finite loss is caught after the backward, before the update.
+	if l.stats.IsNil() {
+		l.stats, l.statsHost = l.Dev.Alloc(2), make([]T, 2)
 	}
-	l.Dev.Download(l.lossHost, loss.Data)
-	lv := float64(l.lossHost[0])
+	g.Backward(loss)
+	host := l.statsHost[:1]
+	if l.Cfg.ClipGradNorm > 0 {
+		l.Dev.Copy(l.stats.Slice(0, 1), loss.Data)
+		ss := l.stats.Slice(1, 2)
+		l.Dev.Fill(ss, 0)
+		nn.ClipGradNormOnDevice(l.ps, l.Cfg.ClipGradNorm, ss)
+		host = l.statsHost
+		l.Dev.Download(host, l.stats)
+	} else {
+		l.Dev.Download(host, loss.Data)
+	}
+	lv := float64(host[0])
 	if math.IsNaN(lv) || math.IsInf(lv, 0) {
 		return 0, 0, l.nonFinite("loss", lv, i)
 	}
-	g.Backward(loss)
-	if l.Cfg.ClipGradNorm > 0 {
-		if norm := nn.ClipGradNorm(l.ps, l.Cfg.ClipGradNorm); math.IsNaN(norm) || math.IsInf(norm, 0) {
+	if len(host) == 2 {
+		if norm := math.Sqrt(float64(host[1])); math.IsNaN(norm) || math.IsInf(norm, 0) {
 			return 0, 0, l.nonFinite("gradient norm", norm, i)
 		}
 	}

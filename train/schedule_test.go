@@ -219,55 +219,78 @@ func TestWarmupRsqrtResume(t *testing.T) {
 }
 
 // transferCounter counts the device-to-host copies and host-valued reductions made through it.
+// transferCounter counts the transfers to the host made between the start of a step's Loss and
+// its optimizer update (checkpoints and evaluations between steps do not count).
 type transferCounter struct {
 	kernels.Device[float64]
-	n int
+	n      int
+	active bool
+}
+
+func (c *transferCounter) AdamStep(p, g, m, v kernels.Buf[float64], lr, beta1, beta2, eps, weightDecay float64, step int) {
+	c.active = false
+	c.Device.AdamStep(p, g, m, v, lr, beta1, beta2, eps, weightDecay, step)
 }
 
 func (c *transferCounter) Download(dst []float64, src kernels.Buf[float64]) {
-	c.n++
+	if c.active {
+		c.n++
+	}
 	c.Device.Download(dst, src)
 }
 
 func (c *transferCounter) DownloadInts(dst []int32, src kernels.Ints) {
-	c.n++
+	if c.active {
+		c.n++
+	}
 	c.Device.DownloadInts(dst, src)
 }
 
 func (c *transferCounter) Sum(x kernels.Buf[float64]) float64 {
-	c.n++
+	if c.active {
+		c.n++
+	}
 	return c.Device.Sum(x)
 }
 
 func (c *transferCounter) SumSquares(x kernels.Buf[float64]) float64 {
-	c.n++
+	if c.active {
+		c.n++
+	}
 	return c.Device.SumSquares(x)
 }
 
 // TestOneTransferPerStep: a training step (forward, cross entropy, backward, Adam) copies one
 // value to the host, the loss (gradient clipping, off here, adds its norm).
 func TestOneTransferPerStep(t *testing.T) {
-	task := newMLPTask(7)
-	r := newTestRun(t, task, 1)
-	r.Cfg.ClipGradNorm = 0
-	counter := &transferCounter{Device: task.dev}
-	r.Dev = counter
-	steps := 0
-	r.Task = &countSteps{mlpTask: task, n: &steps}
-	if _, err := r.Train(context.Background(), nil); err != nil {
-		t.Fatal(err)
-	}
-	if steps == 0 || counter.n != steps {
-		t.Errorf("%d transfers in %d steps, want one per step", counter.n, steps)
+	for _, clip := range []float64{0, 0.5} { // with clipping, the norm comes down with the loss
+		task := newMLPTask(7)
+		r := newTestRun(t, task, 1)
+		r.Cfg.ClipGradNorm = clip
+		counter := &transferCounter{Device: task.dev}
+		r.Dev = counter
+		task.ps.Dev = counter
+		steps := 0
+		r.Task = &countSteps{mlpTask: task, n: &steps, counter: counter}
+		if _, err := r.Train(context.Background(), nil); err != nil {
+			t.Fatal(err)
+		}
+		if steps == 0 || counter.n != steps {
+			t.Errorf("clip %v: %d transfers in %d steps, want one per step", clip, counter.n, steps)
+		}
 	}
 }
 
 type countSteps struct {
 	*mlpTask
-	n *int
+	n       *int
+	counter *transferCounter
 }
 
 func (c *countSteps) Loss(g *nn.Graph[float64], i int) (*nn.Tensor[float64], int, error) {
 	*c.n++
+	if c.counter != nil {
+		c.counter.active = true
+	}
 	return c.mlpTask.Loss(g, i)
 }

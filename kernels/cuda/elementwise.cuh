@@ -134,6 +134,24 @@ __device__ __forceinline__ void reduce_finish_(const double *partial, i64 parts,
 	if (threadIdx.x == 0) *out = s;
 }
 
+// reduce_acc: like reduce_finish, but adds the sum to acc[0] in device memory (a norm built on
+// the device for gradient clipping, never copied to the host).
+template <typename T> __device__ __forceinline__ void reduce_acc(const double *partial, i64 parts, T *acc) {
+	__shared__ double sh[32];
+	double s = 0;
+	for (i64 i = threadIdx.x; i < parts; i += blockDim.x) s += partial[i];
+	s = block_sum(s, sh);
+	if (threadIdx.x == 0) acc[0] += (T)s;
+}
+
+// clip_scale: d *= maxNorm/(n + 1e-6) with n = sqrt(ss[0]) when maxNorm < n < +inf (NaN: no).
+template <typename T> __device__ __forceinline__ void clip_scale(T *d, i64 n, const T *ss, T maxNorm) {
+	double norm = sqrt((double)ss[0]);
+	if (!(norm > (double)maxNorm) || norm > 1.7976931348623157e308) return;
+	T f = (T)((double)maxNorm / (norm + 1e-6));
+	FOR_N(i, n) d[i] *= f;
+}
+
 #define ELEMENTWISE_KERNELS(T, S)                                                                   \
 	extern "C" __global__ void fill_##S(T *d, i64 n, T v) { fill<T>(d, n, v); }                     \
 	extern "C" __global__ void axpy_##S(T *d, const T *x, i64 n, T a) { axpy<T>(d, x, n, a); }      \
@@ -170,6 +188,12 @@ __device__ __forceinline__ void reduce_finish_(const double *partial, i64 parts,
 	}                                                                                               \
 	extern "C" __global__ void reduce_partial_##S(const T *x, i64 n, int squares, double *partial) { \
 		reduce_partial<T>(x, n, squares, partial);                                                  \
+	}                                                                                               \
+	extern "C" __global__ void reduce_acc_##S(const double *partial, i64 parts, T *acc) {           \
+		reduce_acc<T>(partial, parts, acc);                                                         \
+	}                                                                                               \
+	extern "C" __global__ void clip_scale_##S(T *d, i64 n, const T *ss, T maxNorm) {                \
+		clip_scale<T>(d, n, ss, maxNorm);                                                           \
 	}
 
 extern "C" __global__ void reduce_finish(const double *partial, i64 parts, double *out) {

@@ -168,4 +168,27 @@ func (d *Device[T]) reduce(x kernels.Buf[T], squares bool) float64 {
 }
 
 func (d *Device[T]) SumSquares(x kernels.Buf[T]) float64 { return d.reduce(x, true) }
+
+func (d *Device[T]) SumSquaresAcc(acc, x kernels.Buf[T]) {
+	kernels.CheckSumSquaresAcc(acc, x)
+	n := x.Len()
+	if n == 0 {
+		return
+	}
+	blocks := min((n+flatBlock-1)/flatBlock, 1024)
+	partial := d.scratchSpace(int64(blocks) * 8)
+	d.a().ptr(devPtr(x)).i(n).b(true).ptr(partial)
+	d.launch(&d.k.reducePartial, blocks, 1, flatBlock, 1)
+	d.a().ptr(partial).i(blocks).ptr(devPtr(acc))
+	d.launch(&d.k.reduceAcc, 1, 1, flatBlock, 1)
+}
+
+func (d *Device[T]) ClipScale(dst, sumSquares kernels.Buf[T], maxNorm T) {
+	kernels.CheckClipScale(dst, sumSquares)
+	if dst.Len() == 0 {
+		return
+	}
+	d.a().ptr(devPtr(dst)).i(dst.Len()).ptr(devPtr(sumSquares)).f(float64(maxNorm), d.f64)
+	d.flat(&d.k.clipScale, dst.Len())
+}
 func (d *Device[T]) Sum(x kernels.Buf[T]) float64        { return d.reduce(x, false) }

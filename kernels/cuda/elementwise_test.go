@@ -137,3 +137,27 @@ func testReductions[T kernels.Float](t *testing.T, gpu *Device[T]) {
 		h.check(0, 0)
 	}
 }
+
+// TestClipKernels: the device-side norm (SumSquaresAcc over several buffers into one scalar)
+// and ClipScale agree with the CPU, clipping or not.
+func TestClipKernels(t *testing.T) {
+	g32, g64 := devices(t)
+	t.Run("float32", func(t *testing.T) { g32.Bind(); testClipKernels(t, g32) })
+	t.Run("float64", func(t *testing.T) { g64.Bind(); testClipKernels(t, g64) })
+}
+
+func testClipKernels[T kernels.Float](t *testing.T, gpu *Device[T]) {
+	atol, rtol := tol[T]()
+	for _, maxNorm := range []T{0.5, 1e6} { // clipped, and left alone
+		h := newHarness(t, gpu, 3)
+		a, b := h.randn("a", 5000), h.randn("b", 37)
+		ss := h.filled("ss", 1, 0)
+		h.both(func(d kernels.Device[T], g bool) {
+			d.SumSquaresAcc(ss.on(g), a.on(g))
+			d.SumSquaresAcc(ss.on(g), b.on(g))
+			d.ClipScale(a.on(g), ss.on(g), maxNorm)
+			d.ClipScale(b.on(g), ss.on(g), maxNorm)
+		})
+		h.check(atol, rtol)
+	}
+}

@@ -73,7 +73,7 @@ static const emu_kernel emu_kernels[] = {
 	EMU_BOTH(mul, false), EMU_BOTH(mul_cyclic, false), EMU_BOTH(add_bias, false), EMU_BOTH(act_fwd, false),
 	EMU_BOTH(act_bwd, false), EMU_BOTH(copy2d, false), EMU_BOTH(axpy2d, false), EMU_BOTH(scale2d, false),
 	EMU_BOTH(colsum, true), EMU_BOTH(colsum_finish, false), EMU_BOTH(reduce_partial, true),
-	EMU_K(reduce_finish, true),
+	EMU_K(reduce_finish, true), EMU_BOTH(reduce_acc, true), EMU_BOTH(clip_scale, false),
 	EMU_BOTH(layer_norm, true), EMU_BOTH(layer_norm_bwd, true), EMU_BOTH(layer_norm_param, true),
 	EMU_BOTH(layer_norm_param_finish, false), EMU_BOTH(log_softmax, true), EMU_BOTH(log_softmax_bwd, true),
 	EMU_BOTH(ce_fwd, true), EMU_BOTH(ce_sums, true), EMU_BOTH(ce_bwd, true), EMU_BOTH(gather, false),

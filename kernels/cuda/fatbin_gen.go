@@ -5,7 +5,7 @@ package cuda
 // fatbinSourceHash is the SHA-256 of the CUDA sources kernels.fatbin was built from (see
 // sourceHash); fatbinHash is the SHA-256 of kernels.fatbin itself.
 const (
-	fatbinSourceHash = "b2f966f4bbd93e61ea3d8fb7582f604e13a931901408b214637450dfa20a7f50"
-	fatbinHash       = "547789dbd046131f94d3779ac471576747abbd275f38f2f9e96207e311261ca5"
+	fatbinSourceHash = "21706a822b77b3009d56249e6cb453b37f012df503a0f9fdb01798c1ca6187a8"
+	fatbinHash       = "6c698c63adc0b75dc66f04366a928126a840bfe377cf6b86fd557a2b6b2f21a6"
 	fatbinBuiltWith  = "nvcc release 11.8, V11.8.89: sm_80, sm_90 SASS; compute_80 PTX"
 )

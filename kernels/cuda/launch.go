@@ -20,6 +20,7 @@ type kernelSet struct {
 	actFwd, actBwd, copy2d, axpy2d, scale2d         kernel
 	colsum, colsumFinish, reducePartial             kernel
 	reduceFinish                                    kernel
+	reduceAcc, clipScale                            kernel
 
 	layerNorm, layerNormBwd, layerNormParam, layerNormParamFinish kernel
 	logSoftmax, logSoftmaxBwd, ceFwd, ceSums, ceBwd               kernel
@@ -46,6 +47,7 @@ func (ks *kernelSet) load(be *backend, f64 bool) error {
 		{&ks.mulCyclic, "mul_cyclic"}, {&ks.addBias, "add_bias"}, {&ks.actFwd, "act_fwd"},
 		{&ks.actBwd, "act_bwd"}, {&ks.copy2d, "copy2d"}, {&ks.axpy2d, "axpy2d"}, {&ks.scale2d, "scale2d"},
 		{&ks.colsum, "colsum"}, {&ks.colsumFinish, "colsum_finish"}, {&ks.reducePartial, "reduce_partial"},
+		{&ks.reduceAcc, "reduce_acc"}, {&ks.clipScale, "clip_scale"},
 		{&ks.layerNorm, "layer_norm"}, {&ks.layerNormBwd, "layer_norm_bwd"},
 		{&ks.layerNormParam, "layer_norm_param"}, {&ks.layerNormParamFinish, "layer_norm_param_finish"},
 		{&ks.logSoftmax, "log_softmax"}, {&ks.logSoftmaxBwd, "log_softmax_bwd"}, {&ks.ceFwd, "ce_fwd"},
