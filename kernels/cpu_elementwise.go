@@ -397,4 +397,4 @@ func clipFactor(ss, maxNorm float64) (float64, bool) {
 	}
 	return maxNorm / (n + 1e-6), true
 }
-func (d *CPU[T]) Sum(x Buf[T]) float64        { return d.reduce(x, false) }
+func (d *CPU[T]) Sum(x Buf[T]) float64 { return d.reduce(x, false) }

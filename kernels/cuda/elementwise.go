@@ -191,4 +191,4 @@ func (d *Device[T]) ClipScale(dst, sumSquares kernels.Buf[T], maxNorm T) {
 	d.a().ptr(devPtr(dst)).i(dst.Len()).ptr(devPtr(sumSquares)).f(float64(maxNorm), d.f64)
 	d.flat(&d.k.clipScale, dst.Len())
 }
-func (d *Device[T]) Sum(x kernels.Buf[T]) float64        { return d.reduce(x, false) }
+func (d *Device[T]) Sum(x kernels.Buf[T]) float64 { return d.reduce(x, false) }
