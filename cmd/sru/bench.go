@@ -123,11 +123,12 @@ func (f *benchFlags) options() (bench.Options, error) {
 }
 
 // benchOn runs the benchmark in precision T and writes its outputs.
-func benchOn[T kernels.Float](e *env, f *benchFlags, opts bench.Options) error {
+func benchOn[T kernels.Float](e *env, f *benchFlags, opts bench.Options) (err error) {
 	dev, err := openDevice[T](f.device)
 	if err != nil {
 		return err
 	}
+	defer closeDevice(dev, &err)
 	if f.jsonOut != "-" { // else the table, on stderr, starts with it
 		fmt.Fprintf(e.stderr, "device: %s\n", dev.Name())
 	}

@@ -34,3 +34,11 @@ func openDevice[T kernels.Float](name string) (kernels.Device[T], error) {
 	}
 	return nil, usagef("unknown device %q (want cpu or cuda)", name)
 }
+
+// closeDevice closes dev when a command is done with it (folds run one after another, each on
+// a device of its own), keeping the command's error, else reporting Close's.
+func closeDevice[T kernels.Float](dev kernels.Device[T], err *error) {
+	if cerr := dev.Close(); cerr != nil && *err == nil {
+		*err = fmt.Errorf("closing the device: %w", cerr)
+	}
+}

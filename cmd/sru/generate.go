@@ -65,11 +65,12 @@ type sampler interface {
 	Generate(w io.Writer, opts lm.SampleOptions) error
 }
 
-func generateOn[T kernels.Float](e *env, exp *experiments.Experiment, ck *train.Checkpoint, opts lm.SampleOptions) error {
+func generateOn[T kernels.Float](e *env, exp *experiments.Experiment, ck *train.Checkpoint, opts lm.SampleOptions) (err error) {
 	dev, err := openDevice[T](exp.Device)
 	if err != nil {
 		return err
 	}
+	defer closeDevice(dev, &err)
 	task, _, err := experiments.NewTask(exp, dev)
 	if err != nil {
 		return err

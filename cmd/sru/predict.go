@@ -49,11 +49,12 @@ func runPredict(e *env, args []string) error {
 	return predictOn[float32](e, exp, ck, *split, *out)
 }
 
-func predictOn[T kernels.Float](e *env, exp *experiments.Experiment, ck *train.Checkpoint, split, out string) error {
+func predictOn[T kernels.Float](e *env, exp *experiments.Experiment, ck *train.Checkpoint, split, out string) (err error) {
 	dev, err := openDevice[T](exp.Device)
 	if err != nil {
 		return err
 	}
+	defer closeDevice(dev, &err)
 	task, _, err := experiments.NewTask(exp, dev)
 	if err != nil {
 		return err

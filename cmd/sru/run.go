@@ -119,11 +119,12 @@ func trainExperiment(ctx context.Context, e *env, exp *experiments.Experiment, d
 	return trainOn[float32](ctx, e, exp, dir, ck)
 }
 
-func trainOn[T kernels.Float](ctx context.Context, e *env, exp *experiments.Experiment, dir string, ck *train.Checkpoint) error {
+func trainOn[T kernels.Float](ctx context.Context, e *env, exp *experiments.Experiment, dir string, ck *train.Checkpoint) (err error) {
 	dev, err := openDevice[T](exp.Device)
 	if err != nil {
 		return err
 	}
+	defer closeDevice(dev, &err)
 	fmt.Fprintf(e.stderr, "device: %s\n", dev.Name())
 	task, labels, err := experiments.NewTask(exp, dev)
 	if err != nil {
@@ -192,11 +193,12 @@ func readRunCheckpoint(dir, which string) (string, *train.Checkpoint, error) {
 	return path, ck, nil
 }
 
-func evalOn[T kernels.Float](e *env, exp *experiments.Experiment, ck *train.Checkpoint, path, split string) error {
+func evalOn[T kernels.Float](e *env, exp *experiments.Experiment, ck *train.Checkpoint, path, split string) (err error) {
 	dev, err := openDevice[T](exp.Device)
 	if err != nil {
 		return err
 	}
+	defer closeDevice(dev, &err)
 	task, _, err := experiments.NewTask(exp, dev)
 	if err != nil {
 		return err
