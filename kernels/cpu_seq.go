@@ -1,0 +1,197 @@
+package kernels
+
+// The CPU SeqKernels: masked softmax over rows, and the Bahdanau scores, fused so that the
+// [B, Lq, Ls, H] tensor of tanh is never formed.
+
+type seqKind int
+
+const (
+	seqMaskedSoftmax seqKind = iota
+	seqSoftmaxBackward
+	seqAdditive
+	seqAdditiveBackward
+)
+
+// seqTask is the one task struct of the attention kernels; kind picks the loop.
+type seqTask[T Float] struct {
+	kind                 seqKind
+	rows, cols, B, group int
+	Lq, Ls, H            int
+	y, x, dx, dy, pad    []T
+	lengths              []int32
+	s, q, k, v           []T
+	dq, dk, dv, ds       []T
+}
+
+func (t *seqTask[T]) Run(lo, hi int) {
+	switch t.kind {
+	case seqMaskedSoftmax:
+		t.maskedSoftmax(lo, hi)
+	case seqSoftmaxBackward:
+		cols := t.cols
+		for r := lo; r < hi; r++ {
+			y, dy, dx := t.y[r*cols:(r+1)*cols], t.dy[r*cols:(r+1)*cols], t.dx[r*cols:(r+1)*cols]
+			var dot T
+			for c, v := range y {
+				dot += v * dy[c]
+			}
+			for c, v := range y {
+				dx[c] += v * (dy[c] - dot)
+			}
+		}
+	case seqAdditive:
+		t.additive(lo, hi)
+	case seqAdditiveBackward:
+		t.additiveBackward(lo, hi)
+	}
+}
+
+func (t *seqTask[T]) maskedSoftmax(lo, hi int) {
+	cols := t.cols
+	for r := lo; r < hi; r++ {
+		b := (r / t.group) % t.B
+		n := maskedLen(t.lengths, b, cols)
+		x, y := t.x[r*cols:(r+1)*cols], t.y[r*cols:(r+1)*cols]
+		var pad []T
+		if t.pad != nil {
+			pad = t.pad[b*cols : (b+1)*cols]
+		}
+		var m T
+		found := false
+		for c := 0; c < n; c++ {
+			if pad == nil || pad[c] == 0 {
+				if !found || x[c] > m {
+					m = x[c]
+				}
+				found = true
+			}
+		}
+		clear(y[n:])
+		if !found {
+			clear(y[:n])
+			continue
+		}
+		var s T
+		for c := 0; c < n; c++ {
+			if pad == nil || pad[c] == 0 {
+				e := expT(x[c] - m)
+				y[c] = e
+				s += e
+			} else {
+				y[c] = 0
+			}
+		}
+		inv := 1 / s
+		for c := range y[:n] {
+			y[c] *= inv
+		}
+	}
+}
+
+// additive computes the score rows r = b·Lq + i in [lo, hi).
+func (t *seqTask[T]) additive(lo, hi int) {
+	B, H, Lq, Ls := t.B, t.H, t.Lq, t.Ls
+	v := t.v[:H]
+	for r := lo; r < hi; r++ {
+		b, i := r/Lq, r%Lq
+		q := t.q[(i*B+b)*H : (i*B+b+1)*H]
+		out := t.s[r*Ls : (r+1)*Ls]
+		for j := range out {
+			k := t.k[(j*B+b)*H : (j*B+b+1)*H]
+			var sum T
+			for h, vh := range v {
+				sum += vh * tanhT(q[h]+k[h])
+			}
+			out[j] = sum
+		}
+	}
+}
+
+// additiveBackward handles the units h in [lo, hi): each worker owns its units of dq, dk and
+// dv, so no two write one element.
+func (t *seqTask[T]) additiveBackward(lo, hi int) {
+	B, H, Lq, Ls := t.B, t.H, t.Lq, t.Ls
+	v := t.v[lo:hi]
+	var dv []T
+	if t.dv != nil {
+		dv = t.dv[lo:hi]
+	}
+	for b := 0; b < B; b++ {
+		for i := 0; i < Lq; i++ {
+			qo := (i*B+b)*H + lo
+			q := t.q[qo : qo+hi-lo]
+			var dq []T
+			if t.dq != nil {
+				dq = t.dq[qo : qo+hi-lo]
+			}
+			ds := t.ds[(b*Lq+i)*Ls : (b*Lq+i+1)*Ls]
+			for j, g := range ds {
+				if g == 0 { // masked positions send nothing
+					continue
+				}
+				ko := (j*B+b)*H + lo
+				k := t.k[ko : ko+hi-lo]
+				var dk []T
+				if t.dk != nil {
+					dk = t.dk[ko : ko+hi-lo]
+				}
+				for h, vh := range v {
+					th := tanhT(q[h] + k[h])
+					d := g * vh * (1 - th*th)
+					if dq != nil {
+						dq[h] += d
+					}
+					if dk != nil {
+						dk[h] += d
+					}
+					if dv != nil {
+						dv[h] += g * th
+					}
+				}
+			}
+		}
+	}
+}
+
+func (d *CPU[T]) MaskedSoftmax(rows, cols, B, group int, y, x Buf[T], lengths Ints, pad Buf[T]) {
+	CheckMaskedSoftmax(rows, cols, B, group, y, x, lengths, pad)
+	if cols == 0 {
+		return
+	}
+	d.seq = seqTask[T]{kind: seqMaskedSoftmax, rows: rows, cols: cols, B: B, group: group, y: y.Host(),
+		x: x.Host(), lengths: lengths.Host(), pad: pad.Host()}
+	d.pool.Run(&d.seq, rows, rowGrain(cols))
+	d.seq = seqTask[T]{}
+}
+
+func (d *CPU[T]) SoftmaxBackward(rows, cols int, dx, y, dy Buf[T]) {
+	CheckSoftmaxBackward(rows, cols, dx, y, dy)
+	if cols == 0 {
+		return
+	}
+	d.seq = seqTask[T]{kind: seqSoftmaxBackward, cols: cols, dx: dx.Host(), y: y.Host(), dy: dy.Host()}
+	d.pool.Run(&d.seq, rows, rowGrain(cols))
+	d.seq = seqTask[T]{}
+}
+
+func (d *CPU[T]) AdditiveScores(Lq, Ls, B, H int, s, q, k, v Buf[T]) {
+	CheckAdditiveScores(Lq, Ls, B, H, s, q, k, v)
+	if Ls == 0 {
+		return
+	}
+	d.seq = seqTask[T]{kind: seqAdditive, Lq: Lq, Ls: Ls, B: B, H: H, s: s.Host(), q: q.Host(), k: k.Host(),
+		v: v.Host()}
+	d.pool.Run(&d.seq, B*Lq, rowGrain(Ls*H))
+	d.seq = seqTask[T]{}
+}
+
+func (d *CPU[T]) AdditiveScoresBackward(Lq, Ls, B, H int, dq, dk, dv, ds, q, k, v Buf[T]) {
+	CheckAdditiveScoresBackward(Lq, Ls, B, H, dq, dk, dv, ds, q, k, v)
+	if dq.IsNil() && dk.IsNil() && dv.IsNil() {
+		return
+	}
+	d.seq = seqTask[T]{kind: seqAdditiveBackward, Lq: Lq, Ls: Ls, B: B, H: H, dq: dq.Host(), dk: dk.Host(),
+		dv: dv.Host(), ds: ds.Host(), q: q.Host(), k: k.Host(), v: v.Host()}
+	d.pool.Run(&d.seq, H, 16) // 16 units: whole cache lines per worker
+	d.seq = seqTask[T]{}
+}
