@@ -1,5 +1,7 @@
 package kernels
 
+import "math"
+
 // The CPU SeqKernels: masked softmax over rows, and the Bahdanau scores, fused so that the
 // [B, Lq, Ls, H] tensor of tanh is never formed.
 
@@ -67,7 +69,7 @@ func (t *seqTask[T]) maskedSoftmax(lo, hi int) {
 			}
 		}
 		clear(y[n:])
-		if !found {
+		if !found || float64(m) < -math.MaxFloat64 { // nothing unmasked, or only −∞: no distribution
 			clear(y[:n])
 			continue
 		}

@@ -50,13 +50,13 @@ func MaskedSoftmaxRef[T Float](rows, cols, B, group int, y, x Buf[T], lengths In
 			}
 		}
 		var s float64
-		for c := 0; c < cols; c++ {
+		for c := 0; c < cols && !math.IsInf(m, -1); c++ { // all masked (or −∞): zeros
 			if !masked(c) {
 				s += math.Exp(float64(xs[r*cols+c]) - m)
 			}
 		}
 		for c := 0; c < cols; c++ {
-			if masked(c) {
+			if masked(c) || math.IsInf(m, -1) {
 				ys[r*cols+c] = 0
 			} else {
 				ys[r*cols+c] = T(math.Exp(float64(xs[r*cols+c])-m) / s)

@@ -5,7 +5,7 @@ package cuda
 // fatbinSourceHash is the SHA-256 of the CUDA sources kernels.fatbin was built from (see
 // sourceHash); fatbinHash is the SHA-256 of kernels.fatbin itself.
 const (
-	fatbinSourceHash = "b76c1c8ea34e0fc8389c3e8f63e89612848f0e3a3f1b6ff7bd5aaf4b6d9d744d"
-	fatbinHash       = "b85d0aafde9ec65096379e6ba76f726583175ba134f0267396a98a9d5ad9945e"
+	fatbinSourceHash = "b55b816e2eb1cc9e278f861106ada907a52a7c5cdbfd6ed8c975b9fd928c278b"
+	fatbinHash       = "a034d174bb91c0dc1967da95a5c88cb18673e15cd6a31797d0d053b33ff693f0"
 	fatbinBuiltWith  = "nvcc release 11.8, V11.8.89: sm_80, sm_90 SASS; compute_80 PTX"
 )
