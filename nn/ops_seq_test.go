@@ -187,11 +187,17 @@ func TestGradConcatTime(t *testing.T) {
 func TestSeqOpsPanicOnBadShapes(t *testing.T) {
 	g := NewGraph[float64](cpu64, nil)
 	cases := map[string]func(){
-		"BatchMatMul 2-D": func() { g.BatchMatMul(g.Zeros(2, 3), g.Zeros(2, 3, 1), false, false, BatchFirst, BatchFirst, BatchFirst) },
-		"BatchMatMul k":   func() { g.BatchMatMul(g.Zeros(2, 3, 4), g.Zeros(2, 3, 1), false, false, BatchFirst, BatchFirst, BatchFirst) },
-		"BatchMatMul B":   func() { g.BatchMatMul(g.Zeros(2, 3, 4), g.Zeros(2, 3, 4), false, true, BatchFirst, TimeMajor, BatchFirst) },
-		"ConcatTime":      func() { g.ConcatTime(g.Zeros(2, 3, 4), g.Zeros(2, 2, 4)) },
-		"Transpose 1-D":   func() { g.TransposeLeading(g.Zeros(3)) },
+		"BatchMatMul 2-D": func() {
+			g.BatchMatMul(g.Zeros(2, 3), g.Zeros(2, 3, 1), false, false, BatchFirst, BatchFirst, BatchFirst)
+		},
+		"BatchMatMul k": func() {
+			g.BatchMatMul(g.Zeros(2, 3, 4), g.Zeros(2, 3, 1), false, false, BatchFirst, BatchFirst, BatchFirst)
+		},
+		"BatchMatMul B": func() {
+			g.BatchMatMul(g.Zeros(2, 3, 4), g.Zeros(2, 3, 4), false, true, BatchFirst, TimeMajor, BatchFirst)
+		},
+		"ConcatTime":    func() { g.ConcatTime(g.Zeros(2, 3, 4), g.Zeros(2, 2, 4)) },
+		"Transpose 1-D": func() { g.TransposeLeading(g.Zeros(3)) },
 	}
 	for name, f := range cases {
 		func() {
