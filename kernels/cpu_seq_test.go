@@ -204,6 +204,20 @@ func TestGemmStridedBatchedTimeMajor(t *testing.T) {
 	}
 }
 
+// TestGemmStridedBatchedEmpty: an empty time-major operand ([0, B, D]: matrices start past its
+// end) is accepted when there is nothing to compute.
+func TestGemmStridedBatchedEmpty(t *testing.T) {
+	d := nkDev[float64]()
+	const B, D, Ls = 3, 4, 5
+	var empty Buf[float64]
+	mem := HostBuf(make([]float64, Ls*B*D))
+	d.GemmStridedBatched(false, true, 0, Ls, D, 1, empty, B*D, D, mem, B*D, D, 0, empty, Ls, 0, B)
+	d.GemmStridedBatched(false, false, 0, D, Ls, 1, empty, Ls, 0, mem, B*D, D, 0, empty, B*D, D, B)
+	c := HostBuf([]float64{1, 2, 3, 4, 5, 6}) // k = 0: C = beta·C, A and B unread
+	d.GemmStridedBatched(true, false, 1, 2, 0, 1, empty, 1, 2, empty, 2, 0, 0.5, c, 2, 2, 3)
+	nkCheck(t, "k=0", c.Host(), []float64{0.5, 1, 1.5, 2, 2.5, 3}, 0)
+}
+
 func TestSeqKernelValidation(t *testing.T) {
 	d := nkDev[float64]()
 	b := func(n int) Buf[float64] { return HostBuf(make([]float64, n)) }

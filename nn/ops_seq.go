@@ -237,7 +237,8 @@ func (g *Graph[T]) SelectRows(x *Tensor[T], ids []int32) *Tensor[T] {
 }
 
 // SelectRowsDevice is SelectRows with ids already on the device (chosen there, e.g. by a
-// beam search kernel). An id ≥ N panics on the CPU and raises a device error on a GPU.
+// beam search kernel); they must stay unchanged until the backward has run. An id ≥ N panics
+// on the CPU and raises a device error on a GPU.
 func (g *Graph[T]) SelectRowsDevice(x *Tensor[T], ids kernels.Ints) *Tensor[T] {
 	if len(x.Shape) == 0 || x.Shape[0] == 0 {
 		panic(fmt.Sprintf("nn: SelectRows of %v", x.Shape))

@@ -88,6 +88,20 @@ func randHost(rng *rand.Rand, n int) []float64 {
 	return v
 }
 
+// TestBatchMatMulEmpty: no queries (Lq = 0) give empty scores and context, forward and back.
+func TestBatchMatMulEmpty(t *testing.T) {
+	g := NewGraph[float64](cpu64, nil)
+	q, mem := g.Zeros(0, 2, 3), g.Zeros(4, 2, 3)
+	mem.NeedsGrad = true
+	s := g.BatchMatMul(q, mem, false, true, TimeMajor, TimeMajor, BatchFirst)
+	c := g.BatchMatMul(s, mem, false, false, BatchFirst, TimeMajor, TimeMajor)
+	if !equalInts(s.Shape, []int{2, 0, 4}) || !equalInts(c.Shape, []int{0, 2, 3}) {
+		t.Fatalf("shapes %v and %v", s.Shape, c.Shape)
+	}
+	g.Grad(c)
+	g.BackwardFrom()
+}
+
 func TestGradMaskedSoftmax(t *testing.T) {
 	const B, Lq, Ls = 3, 2, 4
 	lengths := []int32{4, 2, 0} // the last batch element is all padding
