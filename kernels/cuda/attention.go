@@ -20,11 +20,12 @@ type namedKernel struct {
 	name string
 }
 
-func (s *seqKernelSet) list() []namedKernel {
+// list names the kernels for kernelSet.load (TestLaunchArguments reads this table too).
+func (ks *seqKernelSet) list() []namedKernel {
 	return []namedKernel{
-		{&s.maskedSoftmax, "masked_softmax"}, {&s.softmaxBwd, "softmax_bwd"},
-		{&s.additiveScores, "additive_scores"}, {&s.additiveBwdQ, "additive_bwd_q"},
-		{&s.additiveBwdK, "additive_bwd_k"}, {&s.additiveDv, "additive_dv"},
+		{&ks.maskedSoftmax, "masked_softmax"}, {&ks.softmaxBwd, "softmax_bwd"},
+		{&ks.additiveScores, "additive_scores"}, {&ks.additiveBwdQ, "additive_bwd_q"},
+		{&ks.additiveBwdK, "additive_bwd_k"}, {&ks.additiveDv, "additive_dv"},
 	}
 }
 
