@@ -90,10 +90,56 @@ func (t *seqTask[T]) maskedSoftmax(lo, hi int) {
 	}
 }
 
+// tanhChunk is how many units the additive kernels take at a time (a stack buffer of tanh).
+const tanhChunk = 256
+
+// tanhOfSum sets th[h] = tanh(a[h] + b[h]): for float32 as tanhT computes it, 2/(1+e^−2x) − 1,
+// with the exp of the whole row in one loop that the compiler keeps free of calls.
+func tanhOfSum[T Float](th, a, b []T) {
+	a, b = a[:len(th)], b[:len(th)]
+	if !isF32[T]() {
+		for h := range th {
+			th[h] = T(math.Tanh(float64(a[h] + b[h])))
+		}
+		return
+	}
+	for h := range th {
+		th[h] = -2 * (a[h] + b[h])
+	}
+	exp32Row(th)
+	for h, e := range th {
+		th[h] = 2/(1+e) - 1
+	}
+}
+
+// exp32Row replaces each x of a float32 row by exp32(x), by the same steps (see exp32).
+func exp32Row[T Float](xs []T) {
+	const (
+		log2e = 1.44269504088896341
+		ln2hi = 0.693359375
+		ln2lo = -2.12194440e-4
+		magic = 12582912.0 // 1.5·2^23
+	)
+	for i, v := range xs {
+		x := min(max(float32(v), -87.3), 88.3)
+		t := x*log2e + magic
+		nf := t - magic
+		n := int32(math.Float32bits(t)) - 0x4B400000
+		r := x - nf*ln2hi - nf*ln2lo
+		p := float32(1.9875691500e-4)
+		p = p*r + 1.3981999507e-3
+		p = p*r + 8.3334519073e-3
+		p = p*r + 4.1665795894e-2
+		p = p*r + 1.6666665459e-1
+		p = p*r + 5.0000001201e-1
+		xs[i] = T((p*r*r + r + 1) * math.Float32frombits(uint32(n+127)<<23))
+	}
+}
+
 // additive computes the score rows r = b·Lq + i in [lo, hi).
 func (t *seqTask[T]) additive(lo, hi int) {
 	B, H, Lq, Ls := t.B, t.H, t.Lq, t.Ls
-	v := t.v[:H]
+	var buf [tanhChunk]T
 	for r := lo; r < hi; r++ {
 		b, i := r/Lq, r%Lq
 		q := t.q[(i*B+b)*H : (i*B+b+1)*H]
@@ -101,8 +147,13 @@ func (t *seqTask[T]) additive(lo, hi int) {
 		for j := range out {
 			k := t.k[(j*B+b)*H : (j*B+b+1)*H]
 			var sum T
-			for h, vh := range v {
-				sum += vh * tanhT(q[h]+k[h])
+			for h0 := 0; h0 < H; h0 += tanhChunk {
+				h1 := min(h0+tanhChunk, H)
+				th := buf[:h1-h0]
+				tanhOfSum(th, q[h0:h1], k[h0:h1])
+				for h, vh := range t.v[h0:h1] {
+					sum += vh * th[h]
+				}
 			}
 			out[j] = sum
 		}
@@ -112,7 +163,15 @@ func (t *seqTask[T]) additive(lo, hi int) {
 // additiveBackward handles the units h in [lo, hi): each worker owns its units of dq, dk and
 // dv, so no two write one element.
 func (t *seqTask[T]) additiveBackward(lo, hi int) {
+	for h0 := lo; h0 < hi; h0 += tanhChunk {
+		t.additiveBackwardUnits(h0, min(h0+tanhChunk, hi))
+	}
+}
+
+func (t *seqTask[T]) additiveBackwardUnits(lo, hi int) {
 	B, H, Lq, Ls := t.B, t.H, t.Lq, t.Ls
+	var buf [tanhChunk]T
+	tanhs := buf[:hi-lo]
 	v := t.v[lo:hi]
 	var dv []T
 	if t.dv != nil {
@@ -137,17 +196,25 @@ func (t *seqTask[T]) additiveBackward(lo, hi int) {
 				if t.dk != nil {
 					dk = t.dk[ko : ko+hi-lo]
 				}
-				for h, vh := range v {
-					th := tanhT(q[h] + k[h])
-					d := g * vh * (1 - th*th)
-					if dq != nil {
+				tanhOfSum(tanhs, q, k)
+				// Branch-free passes over the chunk (it stays in L1): dv, then the pre-activation
+				// gradient d = g·v·(1−t²) in place of t, then dq and dk.
+				if dv != nil {
+					for h, th := range tanhs {
+						dv[h] += g * th
+					}
+				}
+				for h, th := range tanhs {
+					tanhs[h] = g * v[h] * (1 - th*th)
+				}
+				if dq != nil {
+					for h, d := range tanhs {
 						dq[h] += d
 					}
-					if dk != nil {
+				}
+				if dk != nil {
+					for h, d := range tanhs {
 						dk[h] += d
-					}
-					if dv != nil {
-						dv[h] += g * th
 					}
 				}
 			}
