@@ -58,34 +58,43 @@ func (t *seqTask[T]) maskedSoftmax(lo, hi int) {
 		if t.pad != nil {
 			pad = t.pad[b*cols : (b+1)*cols]
 		}
-		var m T
-		found := false
-		for c := 0; c < n; c++ {
-			if pad == nil || pad[c] == 0 {
-				if !found || x[c] > m {
-					m = x[c]
+		m := T(math.Inf(-1))
+		if pad == nil {
+			for _, v := range x[:n] {
+				m = max(m, v)
+			}
+		} else {
+			for c, v := range x[:n] {
+				if pad[c] == 0 {
+					m = max(m, v)
 				}
-				found = true
 			}
 		}
 		clear(y[n:])
-		if !found || float64(m) < -math.MaxFloat64 { // nothing unmasked, or only −∞: no distribution
+		if float64(m) < -math.MaxFloat64 { // nothing unmasked, or only −∞: no distribution
 			clear(y[:n])
 			continue
 		}
-		var s T
-		for c := 0; c < n; c++ {
-			if pad == nil || pad[c] == 0 {
-				e := expT(x[c] - m)
-				y[c] = e
-				s += e
-			} else {
-				y[c] = 0
+		// Branch-free passes: shift, exp of the whole row, zero the padded columns, normalise.
+		e := y[:n]
+		for c, v := range x[:n] {
+			e[c] = v - m
+		}
+		expRow(e)
+		if pad != nil {
+			for c := range e {
+				if pad[c] != 0 {
+					e[c] = 0
+				}
 			}
 		}
+		var s T
+		for _, v := range e {
+			s += v
+		}
 		inv := 1 / s
-		for c := range y[:n] {
-			y[c] *= inv
+		for c := range e {
+			e[c] *= inv
 		}
 	}
 }
@@ -109,6 +118,17 @@ func tanhOfSum[T Float](th, a, b []T) {
 	exp32Row(th)
 	for h, e := range th {
 		th[h] = 2/(1+e) - 1
+	}
+}
+
+// expRow replaces each x of a row by e^x (exp32Row for float32, math.Exp for float64).
+func expRow[T Float](xs []T) {
+	if isF32[T]() {
+		exp32Row(xs)
+		return
+	}
+	for i, v := range xs {
+		xs[i] = T(math.Exp(float64(v)))
 	}
 }
 
