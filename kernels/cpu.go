@@ -37,6 +37,8 @@ type CPU[T Float] struct {
 
 	lstmFwd lstmForwardTask[T]
 	lstmBwd lstmBackwardTask[T]
+
+	seq seqTask[T] // attention kernels (cpu_seq.go)
 }
 
 // NewCPU makes a CPU device.

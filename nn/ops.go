@@ -18,6 +18,7 @@ type opPools[T kernels.Float] struct {
 	logSoftmax   pool[logSoftmaxOp[T]]
 	crossEntropy pool[crossEntropyOp[T]]
 	overTime     pool[overTimeOp[T]]
+	seq          seqPools[T] // ops_seq.go, ops_attention.go
 
 	// tensors backs the input lists of variadic ops (Concat): a record keeps a sub-slice, so
 	// recording copies no caller slice to the heap.
@@ -39,6 +40,7 @@ func (p *opPools[T]) reset() {
 	p.logSoftmax.reset()
 	p.crossEntropy.reset()
 	p.overTime.reset()
+	p.seq.reset()
 	clear(p.tensors)
 	p.tensors = p.tensors[:0]
 }

@@ -5,7 +5,7 @@ package cuda
 // fatbinSourceHash is the SHA-256 of the CUDA sources kernels.fatbin was built from (see
 // sourceHash); fatbinHash is the SHA-256 of kernels.fatbin itself.
 const (
-	fatbinSourceHash = "21706a822b77b3009d56249e6cb453b37f012df503a0f9fdb01798c1ca6187a8"
-	fatbinHash       = "6c698c63adc0b75dc66f04366a928126a840bfe377cf6b86fd557a2b6b2f21a6"
+	fatbinSourceHash = "db49e9d659fe58e24af15e0548e9c6fbc0fbcac6662b965060f1a9a84f204070"
+	fatbinHash       = "ecec1a7a667021755b402ea527ca7102cf6e94214d3dacbdd661e83c62f1e6d9"
 	fatbinBuiltWith  = "nvcc release 11.8, V11.8.89: sm_80, sm_90 SASS; compute_80 PTX"
 )
