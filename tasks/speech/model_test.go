@@ -1,0 +1,104 @@
+package speech
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gosru/gosru/kernels"
+	"github.com/gosru/gosru/nn"
+)
+
+// forwardHost runs the model on the utterances and returns the log-probabilities [L, B, C]
+// on the host with L and the lengths.
+func forwardHost(m *AcousticModel[float64], dev kernels.Device[float64], feats []*Features) ([]float64, int, []int) {
+	g := nn.NewGraph[float64](dev, nil)
+	x, L, lengths := m.BatchInput(feats)
+	out := m.Forward(g, g.FromHost(x, L+m.cfg.Delay, len(feats), m.inputDim), lengths)
+	if want := []int{L, len(feats), m.classes}; fmt.Sprint(out.Shape) != fmt.Sprint(want) {
+		panic(fmt.Sprintf("output %v, want %v", out.Shape, want))
+	}
+	return out.Data.Host(), L, lengths
+}
+
+// TestAcousticModelForward: for the SRU and the LSTM, bidirectional and unidirectional with a
+// label delay, the output is a log-softmax per frame of shape [L, B, classes]; an utterance's
+// rows do not depend on the other utterances of the batch or on the padding; and a delayed
+// unidirectional model's output for frame t depends on the frames up to t+Delay only.
+func TestAcousticModelForward(t *testing.T) {
+	dev := kernels.MustCPU[float64]()
+	const dim, classes = 6, 5
+	rng := rand.New(rand.NewPCG(5, 6))
+	feats := []*Features{randomFeatures(rng, 9, dim, 0), randomFeatures(rng, 4, dim, 0), randomFeatures(rng, 7, dim, 0)}
+	for _, kind := range []string{"sru", "lstm"} {
+		for _, bidir := range []bool{true, false} {
+			cfg := ModelConfig{Encoder: kind, Hidden: 4, Layers: 2, Bidirectional: bidir}
+			if !bidir {
+				cfg.Delay = 2
+			}
+			name := fmt.Sprintf("%s/bidirectional=%v", kind, bidir)
+			m, err := NewAcousticModel(nn.NewParams(dev), dim, classes, cfg, rand.New(rand.NewPCG(1, 1)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			lp, L, lengths := forwardHost(m, dev, feats)
+			B := len(feats)
+			for tt := range L {
+				for b := range B {
+					sum := 0.0
+					for _, v := range lp[(tt*B+b)*classes : (tt*B+b+1)*classes] {
+						sum += math.Exp(v)
+					}
+					if math.Abs(sum-1) > 1e-12 {
+						t.Fatalf("%s: row (%d, %d) sums to %g", name, tt, b, sum)
+					}
+				}
+			}
+			// Each utterance alone gives the same rows as in the batch.
+			for b, f := range feats {
+				alone, _, _ := forwardHost(m, dev, []*Features{f})
+				for tt := range lengths[b] {
+					for c := range classes {
+						if d := math.Abs(alone[tt*classes+c] - lp[(tt*B+b)*classes+c]); d > 1e-12 {
+							t.Fatalf("%s: utterance %d frame %d differs by %g alone and in the batch", name, b, tt, d)
+						}
+					}
+				}
+			}
+			if got := Transcribe(lp, L, B, classes, lengths, 1); len(got) != B {
+				t.Errorf("%s: %d transcripts", name, len(got))
+			}
+			if got := Transcribe(lp, L, B, classes, lengths, 4); len(got) != B {
+				t.Errorf("%s: %d beam transcripts", name, len(got))
+			}
+			if bidir {
+				continue
+			}
+			// Delay 2: changing frame 5 leaves the outputs for frames 0..2 and changes frame 3's.
+			changed := &Features{Frames: 9, Bins: dim, Data: append([]float64(nil), feats[0].Data...)}
+			for i := range changed.Row(5) {
+				changed.Row(5)[i] += 1
+			}
+			before, _, _ := forwardHost(m, dev, feats[:1])
+			after, _, _ := forwardHost(m, dev, []*Features{changed})
+			for tt := range 4 {
+				d := 0.0
+				for c := range classes {
+					d = max(d, math.Abs(before[tt*classes+c]-after[tt*classes+c]))
+				}
+				if (tt < 3) != (d == 0) {
+					t.Errorf("%s: frame %d's output moved by %g when frame 5 changed (delay 2)", name, tt, d)
+				}
+			}
+		}
+	}
+	bad := ModelConfig{Encoder: "gru", Hidden: 4, Layers: 1}
+	if _, err := NewAcousticModel(nn.NewParams(dev), dim, classes, bad, rand.New(rand.NewPCG(1, 1))); err == nil {
+		t.Error("unknown encoder: no error")
+	}
+	bad = ModelConfig{Encoder: "sru", Hidden: 4, Layers: 1, Delay: -1}
+	if err := bad.Validate(dim); err == nil {
+		t.Error("negative delay: no error")
+	}
+}
