@@ -102,3 +102,68 @@ func TestAcousticModelForward(t *testing.T) {
 		t.Error("negative delay: no error")
 	}
 }
+
+// TestAcousticModelGradients checks the backward of the whole acoustic model (encoder, output
+// layer, the delay's row selection, log-softmax) against float64 central differences, through
+// a frame-level cross entropy over the real frames (padding rows ignored). The CTC loss will
+// take its place in training; this test holds the model's own gradients.
+func TestAcousticModelGradients(t *testing.T) {
+	dev := kernels.MustCPU[float64]()
+	const dim, classes = 3, 4
+	rng := rand.New(rand.NewPCG(8, 9))
+	feats := []*Features{randomFeatures(rng, 5, dim, 0), randomFeatures(rng, 3, dim, 0)}
+	for _, cfg := range []ModelConfig{
+		{Encoder: "sru", Hidden: 3, Layers: 2, Delay: 2},
+		{Encoder: "sru", Hidden: 2, Layers: 2, Bidirectional: true},
+		{Encoder: "lstm", Hidden: 3, Layers: 1, Delay: 1},
+		{Encoder: "lstm", Hidden: 2, Layers: 2, Bidirectional: true},
+	} {
+		name := fmt.Sprintf("%s/bidirectional=%v/delay=%d", cfg.Encoder, cfg.Bidirectional, cfg.Delay)
+		ps := nn.NewParams(dev)
+		m, err := NewAcousticModel(ps, dim, classes, cfg, rand.New(rand.NewPCG(2, 3)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, L, lengths := m.BatchInput(feats)
+		B := len(feats)
+		targets := make([]int32, L*B)
+		for tt := range L {
+			for b := range B {
+				targets[tt*B+b] = int32(rng.IntN(classes))
+				if tt >= lengths[b] {
+					targets[tt*B+b] = -1
+				}
+			}
+		}
+		g := nn.NewGraph[float64](dev, rand.New(rand.NewPCG(1, 1)))
+		g.Training = true
+		loss := func() *nn.Tensor[float64] {
+			g.Reset()
+			lp := m.Forward(g, g.FromHost(x, L+cfg.Delay, B, dim), lengths)
+			return g.CrossEntropy(g.Reshape(lp, L*B, classes), targets, nil, -1)
+		}
+		ps.ZeroGrad()
+		g.Backward(loss())
+		const h = 1e-6
+		checked := 0
+		for _, p := range ps.List() {
+			data, grad := p.Data.Host(), append([]float64(nil), p.Grad.Host()...)
+			for i := range data {
+				v := data[i]
+				data[i] = v + h
+				up := loss().Data.Host()[0]
+				data[i] = v - h
+				down := loss().Data.Host()[0]
+				data[i] = v
+				num := (up - down) / (2 * h)
+				if d := math.Abs(num - grad[i]); d > 1e-7+1e-5*math.Abs(num) {
+					t.Fatalf("%s: d/d %s[%d]: analytic %.9g, numeric %.9g", name, p.Name, i, grad[i], num)
+				}
+				checked++
+			}
+		}
+		if checked < 50 {
+			t.Fatalf("%s: only %d derivatives checked", name, checked)
+		}
+	}
+}
