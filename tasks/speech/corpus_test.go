@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -177,16 +178,35 @@ func sameUtterances(a, b []Utterance) bool {
 	return true
 }
 
+var staged struct {
+	once sync.Once
+	recs []FSDDRecording
+	err  error
+}
+
+// stagedFSDD loads the staged FSDD once for all the tests (skipped without the data, or in
+// -short mode).
+func stagedFSDD(t *testing.T) []FSDDRecording {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("reads the staged FSDD")
+	}
+	dir := dataDir(t, FSDDArchive)
+	staged.once.Do(func() {
+		start := time.Now()
+		staged.recs, staged.err = LoadFSDD(dir)
+		t.Logf("FSDD: %d recordings read in %v", len(staged.recs), time.Since(start).Round(time.Millisecond))
+	})
+	if staged.err != nil {
+		t.Fatal(staged.err)
+	}
+	return staged.recs
+}
+
 // TestStagedCorpora loads the staged FSDD and yesno archives and checks the sizes of every
 // corpus and split.
 func TestStagedCorpora(t *testing.T) {
-	dir := dataDir(t, FSDDArchive)
-	start := time.Now()
-	recs, err := LoadFSDD(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("FSDD: %d recordings read in %v", len(recs), time.Since(start).Round(time.Millisecond))
+	recs := stagedFSDD(t)
 	if len(recs) != 3000 {
 		t.Fatalf("%d FSDD recordings, want 3000", len(recs))
 	}

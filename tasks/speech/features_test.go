@@ -239,12 +239,7 @@ func TestPrepareFeatures(t *testing.T) {
 	if testing.Short() {
 		return
 	}
-	dir := dataDir(t, FSDDArchive)
-	all, err := LoadFSDD(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	iso, err := IsolatedDigits(all, "")
+	iso, err := IsolatedDigits(stagedFSDD(t), "")
 	if err != nil {
 		t.Fatal(err)
 	}
