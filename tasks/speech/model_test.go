@@ -167,3 +167,64 @@ func TestAcousticModelGradients(t *testing.T) {
 		}
 	}
 }
+
+func TestBatchesByLength(t *testing.T) {
+	lengths := []int{5, 1, 9, 3, 3, 7, 2, 30}
+	got := BatchesByLength(lengths, 3, 20, nil)
+	want := "[[1 6 3] [4 0] [5 2] [7]]"
+	if fmt.Sprint(got) != want {
+		t.Errorf("batches %v, want %s", got, want)
+	}
+	a := BatchesByLength(lengths, 3, 20, rand.New(rand.NewPCG(1, 1)))
+	b := BatchesByLength(lengths, 3, 20, rand.New(rand.NewPCG(1, 1)))
+	if fmt.Sprint(a) != fmt.Sprint(b) || len(a) != 4 {
+		t.Errorf("shuffled batches %v and %v", a, b)
+	}
+}
+
+// TestTranscribeSetSmoke runs the pipeline end to end on the shipped recordings: features,
+// an untrained model, batched decoding (the same transcripts as one utterance at a time),
+// and scoring.
+func TestTranscribeSetSmoke(t *testing.T) {
+	recs := shippedRecordings(t)
+	recs[0].Take = 3
+	c, err := IsolatedDigits(recs, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fcfg := DefaultFeatureConfig()
+	p, err := PrepareFeatures(c, fcfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	feats := append(p.Train, p.Test...)
+	refs := []string{}
+	for _, u := range append(c.Train, c.Test...) {
+		refs = append(refs, u.Transcript)
+	}
+	dev := kernels.MustCPU[float32]()
+	for _, cfg := range []ModelConfig{
+		{Encoder: "sru", Hidden: 8, Layers: 2, Delay: 2},
+		{Encoder: "lstm", Hidden: 8, Layers: 1, Bidirectional: true},
+	} {
+		m, err := NewAcousticModel(nn.NewParams(dev), fcfg.Dim(), DigitWords.NumClasses(), cfg, rand.New(rand.NewPCG(4, 4)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := nn.NewGraph[float32](dev, nil)
+		lengths := make([]int, len(feats))
+		for i, f := range feats {
+			lengths[i] = f.Frames
+		}
+		for _, beam := range []int{1, 3} {
+			all := m.TranscribeSet(g, feats, BatchesByLength(lengths, 8, 1000, nil), DigitWords, beam)
+			single := m.TranscribeSet(g, feats, BatchesByLength(lengths, 1, 1000, nil), DigitWords, beam)
+			if fmt.Sprint(all) != fmt.Sprint(single) || len(all) != len(refs) {
+				t.Errorf("%s beam %d: batched %q, one by one %q", cfg.Encoder, beam, all, single)
+			}
+			if _, err := SentenceAccuracy(refs, all); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+}
