@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strconv"
-	"strings"
 )
 
 // realNumber is the element type of the per-frame scores the decoders read.
@@ -52,14 +50,57 @@ type Hypothesis struct {
 	LogProb float64
 }
 
+// prefixTrie holds the label prefixes met during a search as nodes of a trie: node 0 is the
+// empty prefix, and every other node is its parent's prefix extended by its label.
+type prefixTrie struct {
+	classes  int
+	parent   []int32
+	label    []int32
+	depth    []int32
+	children [][]int32 // per node, the child of each class (-1: none yet); nil until needed
+}
+
+func newPrefixTrie(classes int) *prefixTrie {
+	return &prefixTrie{classes: classes, parent: []int32{-1}, label: []int32{-1}, depth: []int32{0}, children: [][]int32{nil}}
+}
+
+// child returns the node of prefix n extended by label c, creating it if needed.
+func (tr *prefixTrie) child(n int32, c int) int32 {
+	kids := tr.children[n]
+	if kids == nil {
+		kids = make([]int32, tr.classes)
+		for i := range kids {
+			kids[i] = -1
+		}
+		tr.children[n] = kids
+	}
+	if kids[c] < 0 {
+		kids[c] = int32(len(tr.parent))
+		tr.parent = append(tr.parent, n)
+		tr.label = append(tr.label, int32(c))
+		tr.depth = append(tr.depth, tr.depth[n]+1)
+		tr.children = append(tr.children, nil)
+	}
+	return kids[c]
+}
+
+// labels is the label sequence of node n.
+func (tr *prefixTrie) labels(n int32) []int {
+	out := make([]int, tr.depth[n])
+	for i := len(out) - 1; i >= 0; i-- {
+		out[i] = int(tr.label[n])
+		n = tr.parent[n]
+	}
+	return out
+}
+
 // prefixScores are a prefix's log-probabilities over the paths so far that end in a blank and
 // that end in its last label.
 type prefixScores struct {
-	labels          []int
+	node            int32
 	blank, nonBlank float64
+	total           float64 // logAddExp(blank, nonBlank), set before sorting
 }
-
-func (p *prefixScores) total() float64 { return logAddExp(p.blank, p.nonBlank) }
 
 func logAddExp(a, b float64) float64 {
 	if a < b {
@@ -86,74 +127,71 @@ func PrefixBeamSearch[T realNumber](logProbs []T, frames, classes, blank, beam i
 		panic(fmt.Sprintf("speech: ctc prefix beam search: beam %d < 1", beam))
 	}
 	negInf := math.Inf(-1)
-	beams := []*prefixScores{{labels: []int{}, blank: 0, nonBlank: negInf}}
+	tr := newPrefixTrie(classes)
+	beams := []prefixScores{{node: 0, blank: 0, nonBlank: negInf, total: 0}}
+	var next []prefixScores
+	slot := map[int32]int{} // node → its index in next
+	get := func(node int32) *prefixScores {
+		i, ok := slot[node]
+		if !ok {
+			i = len(next)
+			slot[node] = i
+			next = append(next, prefixScores{node: node, blank: negInf, nonBlank: negInf})
+		}
+		return &next[i]
+	}
 	for t := range frames {
 		row := logProbs[t*classes : (t+1)*classes]
-		next := map[string]*prefixScores{}
-		get := func(labels []int) *prefixScores {
-			k := prefixKey(labels)
-			p, ok := next[k]
-			if !ok {
-				p = &prefixScores{labels: labels, blank: negInf, nonBlank: negInf}
-				next[k] = p
-			}
-			return p
-		}
+		next = next[:0]
+		clear(slot)
 		for _, p := range beams {
-			total := p.total()
-			q := get(p.labels)
-			q.blank = logAddExp(q.blank, total+float64(row[blank]))
-			last := -1
-			if n := len(p.labels); n > 0 {
-				last = p.labels[n-1]
-			}
+			q := get(p.node)
+			q.blank = logAddExp(q.blank, p.total+float64(row[blank]))
+			last := int(tr.label[p.node]) // -1 for the empty prefix
 			for c := range classes {
 				if c == blank {
 					continue
 				}
 				lp := float64(row[c])
-				extended := get(append(p.labels[:len(p.labels):len(p.labels)], c))
+				extended := get(tr.child(p.node, c))
 				if c == last {
 					// The same label again: a new occurrence only after a blank, otherwise
 					// the path stays on the current prefix.
 					extended.nonBlank = logAddExp(extended.nonBlank, p.blank+lp)
+					q = get(p.node) // next may have grown
 					q.nonBlank = logAddExp(q.nonBlank, p.nonBlank+lp)
 				} else {
-					extended.nonBlank = logAddExp(extended.nonBlank, total+lp)
+					extended.nonBlank = logAddExp(extended.nonBlank, p.total+lp)
 				}
 			}
 		}
 		beams = beams[:0]
 		for _, p := range next {
-			if !math.IsInf(p.total(), -1) { // unreachable, e.g. a repeat without a blank yet
+			p.total = logAddExp(p.blank, p.nonBlank)
+			if !math.IsInf(p.total, -1) { // unreachable, e.g. a repeat without a blank yet
 				beams = append(beams, p)
 			}
 		}
-		sortPrefixes(beams)
+		sortPrefixes(tr, beams)
 		if len(beams) > beam {
 			beams = beams[:beam]
 		}
 	}
 	out := make([]Hypothesis, len(beams))
 	for i, p := range beams {
-		out[i] = Hypothesis{Labels: p.labels, LogProb: p.total()}
+		out[i] = Hypothesis{Labels: tr.labels(p.node), LogProb: p.total}
 	}
 	return out
 }
 
 // sortPrefixes orders prefixes by probability, most probable first, then by label sequence
 // so that the order does not depend on map iteration.
-func sortPrefixes(ps []*prefixScores) {
-	totals := make(map[*prefixScores]float64, len(ps))
-	for _, p := range ps {
-		totals[p] = p.total()
-	}
+func sortPrefixes(tr *prefixTrie, ps []prefixScores) {
 	sort.Slice(ps, func(i, j int) bool {
-		ti, tj := totals[ps[i]], totals[ps[j]]
-		if ti != tj {
-			return ti > tj
+		if ps[i].total != ps[j].total {
+			return ps[i].total > ps[j].total
 		}
-		return lessLabels(ps[i].labels, ps[j].labels)
+		return lessLabels(tr.labels(ps[i].node), tr.labels(ps[j].node))
 	})
 }
 
@@ -164,13 +202,4 @@ func lessLabels(a, b []int) bool {
 		}
 	}
 	return len(a) < len(b)
-}
-
-func prefixKey(labels []int) string {
-	var b strings.Builder
-	for _, l := range labels {
-		b.WriteString(strconv.Itoa(l))
-		b.WriteByte(',')
-	}
-	return b.String()
 }

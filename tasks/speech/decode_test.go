@@ -1,6 +1,7 @@
 package speech
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -149,3 +150,14 @@ func TestPrefixBeamSearchBeatsGreedy(t *testing.T) {
 		t.Errorf("no frames: %v", h)
 	}
 }
+
+// BenchmarkPrefixBeamSearch decodes 100 frames of 11 classes (digit words) with beam 8.
+func BenchmarkPrefixBeamSearch(b *testing.B) {
+	lp := randomLogSoftmax(rand.New(rand.NewPCG(1, 1)), 100, 11, 3)
+	for b.Loop() {
+		PrefixBeamSearch(lp, 100, 11, 0, 8)
+	}
+}
+
+// prefixKey is a map key for a label sequence.
+func prefixKey(labels []int) string { return fmt.Sprint(labels) }

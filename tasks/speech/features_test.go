@@ -232,6 +232,19 @@ func TestPrepareFeatures(t *testing.T) {
 			t.Errorf("utterance %d: %d × %d", i, x.Frames, x.Bins)
 		}
 	}
+	// Without stacking, the training frames come out with zero mean and unit variance.
+	flat := cfg
+	flat.Stack, flat.Stride = 1, 1
+	pf, err := PrepareFeatures(c, flat, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mean, variance := meanVar(pf.Train)
+	for b := range mean {
+		if math.Abs(mean[b]) > 1e-9 || math.Abs(variance[b]-1) > 1e-9 {
+			t.Errorf("pipeline: bin %d mean %g variance %g on the training set", b, mean[b], variance[b])
+		}
+	}
 	cfg.CMVN = "cepstral"
 	if _, err := PrepareFeatures(c, cfg, 2); err == nil {
 		t.Error("unknown cmvn: no error")
