@@ -245,6 +245,20 @@ func TestPrepareFeatures(t *testing.T) {
 			t.Errorf("pipeline: bin %d mean %g variance %g on the training set", b, mean[b], variance[b])
 		}
 	}
+	// Per speaker: every training speaker's own frames are normalised.
+	flat.CMVN = "speaker"
+	ps, err := PrepareFeatures(c, flat, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, x := range ps.Train {
+		mean, variance := meanVar([]*Features{x}) // one training utterance per speaker here
+		for b := range mean {
+			if math.Abs(mean[b]) > 1e-9 || math.Abs(variance[b]-1) > 1e-9 {
+				t.Errorf("per-speaker pipeline: utterance %d bin %d mean %g variance %g", i, b, mean[b], variance[b])
+			}
+		}
+	}
 	cfg.CMVN = "cepstral"
 	if _, err := PrepareFeatures(c, cfg, 2); err == nil {
 		t.Error("unknown cmvn: no error")
