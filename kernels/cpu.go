@@ -37,6 +37,8 @@ type CPU[T Float] struct {
 
 	lstmFwd lstmForwardTask[T]
 	lstmBwd lstmBackwardTask[T]
+
+	ctc ctcTask[T] // cpu_ctc.go
 }
 
 // NewCPU makes a CPU device.

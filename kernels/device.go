@@ -39,6 +39,7 @@ type Device[T Float] interface {
 	SRUKernels[T]
 	LSTMKernels[T]
 	NNKernels[T]
+	CTCKernels[T]
 }
 
 // BLAS is the matrix-product part of a Device.
