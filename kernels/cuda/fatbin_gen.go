@@ -5,7 +5,7 @@ package cuda
 // fatbinSourceHash is the SHA-256 of the CUDA sources kernels.fatbin was built from (see
 // sourceHash); fatbinHash is the SHA-256 of kernels.fatbin itself.
 const (
-	fatbinSourceHash = "21706a822b77b3009d56249e6cb453b37f012df503a0f9fdb01798c1ca6187a8"
-	fatbinHash       = "6c698c63adc0b75dc66f04366a928126a840bfe377cf6b86fd557a2b6b2f21a6"
+	fatbinSourceHash = "9174e02d1d65baaff7c25187dd492d0061ca2481416d21a73fb4bb2260370b90"
+	fatbinHash       = "c7e64d8fa1f36bf0a7516e251ade64b2cce2c7c2eac1b30b120edf37b3521de2"
 	fatbinBuiltWith  = "nvcc release 11.8, V11.8.89: sm_80, sm_90 SASS; compute_80 PTX"
 )

@@ -5,6 +5,7 @@
 #include "lstm.cuh"
 #include "nn.cuh"
 #include "sru.cuh"
+#include "ctc.cuh"
 
 ELEMENTWISE_KERNELS(float, f32)
 ELEMENTWISE_KERNELS(double, f64)
@@ -14,3 +15,5 @@ SRU_KERNELS(float, f32)
 SRU_KERNELS(double, f64)
 LSTM_KERNELS(float, f32)
 LSTM_KERNELS(double, f64)
+CTC_KERNELS(float, f32)
+CTC_KERNELS(double, f64)

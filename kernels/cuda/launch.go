@@ -30,6 +30,7 @@ type kernelSet struct {
 
 	sruFwd, sruBwd, sruParamGrad kernel
 	lstmFwd, lstmBwd             kernel
+	ctcFwd, ctcBwd               kernel
 }
 
 // load looks up every kernel once, at Open: name plus _f32 or _f64, or name alone for the
@@ -58,6 +59,7 @@ func (ks *kernelSet) load(be *backend, f64 bool) error {
 		{&ks.adamax, "adamax"},
 		{&ks.sruFwd, "sru_fwd"}, {&ks.sruBwd, "sru_bwd"}, {&ks.sruParamGrad, "sru_param_grad"},
 		{&ks.lstmFwd, "lstm_fwd"}, {&ks.lstmBwd, "lstm_bwd"},
+		{&ks.ctcFwd, "ctc_fwd"}, {&ks.ctcBwd, "ctc_bwd"},
 	}
 	get := func(k *kernel, name string) error {
 		fn, err := be.function(name)
