@@ -18,6 +18,8 @@ type opPools[T kernels.Float] struct {
 	logSoftmax   pool[logSoftmaxOp[T]]
 	crossEntropy pool[crossEntropyOp[T]]
 	overTime     pool[overTimeOp[T]]
+	ctc          pool[ctcOp[T]]
+	ctcHost      []int32 // host staging of CTCLoss's lengths and targets
 
 	// tensors backs the input lists of variadic ops (Concat): a record keeps a sub-slice, so
 	// recording copies no caller slice to the heap.
@@ -39,6 +41,7 @@ func (p *opPools[T]) reset() {
 	p.logSoftmax.reset()
 	p.crossEntropy.reset()
 	p.overTime.reset()
+	p.ctc.reset()
 	clear(p.tensors)
 	p.tensors = p.tensors[:0]
 }
