@@ -77,6 +77,7 @@ func (t *ctcTask[T]) forwardSequence(n int) {
 	if ext > 1 {
 		row[1] = x0[labels[0]] - lse[n]
 	}
+	logScale := ctcNormalize(row) // Σ_t of the maxima taken out of the rows
 	for tt := 1; tt < steps; tt++ {
 		prev, cur := alpha[(tt-1)*stride:(tt-1)*stride+ext], alpha[tt*stride:tt*stride+ext]
 		xt, l := x[(tt*B+n)*C:(tt*B+n+1)*C], lse[tt*B+n]
@@ -90,15 +91,40 @@ func (t *ctcTask[T]) forwardSequence(n int) {
 			}
 			cur[s] = v + xt[ctcLabel(labels, a.Blank, s)] - l
 		}
+		logScale += ctcNormalize(cur)
 	}
-	end := alpha[(steps-1)*stride : (steps-1)*stride+ext]
-	if ext > 1 {
-		loss[n] = -logSumExp2(end[ext-1], end[ext-2])
-	} else {
-		loss[n] = -end[0]
-	}
+	loss[n] = T(-(logScale + float64(ctcEnd(alpha[(steps-1)*stride:(steps-1)*stride+ext]))))
 }
 
+// ctcNormalize subtracts the row's maximum from it (when finite) and returns that maximum: log α
+// and log β are kept relative to their frame's largest entry, so that their magnitudes, and
+// with them the rounding of T, stay small however long the sequence.
+func ctcNormalize[T Float](row []T) float64 {
+	m := row[0]
+	for _, v := range row[1:] {
+		m = max(m, v)
+	}
+	if float64(m) == math.Inf(-1) {
+		return 0
+	}
+	for s := range row {
+		row[s] -= m
+	}
+	return float64(m)
+}
+
+// ctcEnd is log(α(last) + α(last−1)) of the last row: the alignments that end on the final
+// blank or the final label.
+func ctcEnd[T Float](row []T) T {
+	if len(row) > 1 {
+		return logSumExp2(row[len(row)-1], row[len(row)-2])
+	}
+	return row[0]
+}
+
+// backwardSequence walks the frames backwards with log β (normalized like α) and adds, at each
+// frame, dloss·(softmax − posterior of each class), the posterior of position s being
+// α_t(s)·β_t(s) / Σ_s' α_t(s')·β_t(s') (the sum is p at every frame).
 func (t *ctcTask[T]) backwardSequence(n int) {
 	a := &t.a
 	steps, labels, feasible := ctcSequence(a, n)
@@ -110,13 +136,6 @@ func (t *ctcTask[T]) backwardSequence(n int) {
 	x := a.Logits.Host()
 	alpha := alphaAll[n*a.L*stride : (n*a.L+steps)*stride]
 	negInf := T(math.Inf(-1))
-	end := alpha[(steps-1)*stride : (steps-1)*stride+ext]
-	var nll T
-	if ext > 1 {
-		nll = -logSumExp2(end[ext-1], end[ext-2])
-	} else {
-		nll = -end[0]
-	}
 	k := t.dloss[n]
 	// cur is log β_t (the frames after t), next gets log β_{t−1}.
 	cur, next := betaAll[2*n*stride:2*n*stride+ext], betaAll[(2*n+1)*stride:(2*n+1)*stride+ext]
@@ -134,10 +153,17 @@ func (t *ctcTask[T]) backwardSequence(n int) {
 			dl[c] += k * expT(v-l)
 		}
 		at := alpha[tt*stride : tt*stride+ext]
+		m := negInf
 		for s, v := range at {
-			if v := v + cur[s]; v > negInf {
-				dl[ctcLabel(labels, a.Blank, s)] -= k * expT(v+nll)
-			}
+			m = max(m, v+cur[s])
+		}
+		var z T
+		for s, v := range at {
+			z += expT(v + cur[s] - m)
+		}
+		kz := k / z
+		for s, v := range at {
+			dl[ctcLabel(labels, a.Blank, s)] -= kz * expT(v+cur[s]-m)
 		}
 		if tt == 0 {
 			break
@@ -153,6 +179,7 @@ func (t *ctcTask[T]) backwardSequence(n int) {
 				next[s] = logSumExp2(b0, b1) - l
 			}
 		}
+		ctcNormalize(next)
 		cur, next = next, cur
 	}
 }

@@ -15,8 +15,8 @@ import "fmt"
 //
 //	∂loss[n]/∂logits[t, n, c] = y_t(c) − Σ_{s: l'_s = c} exp(log α_t(s) + log β_t(s) + loss[n])
 //
-// where α_t(s) includes the emission at t and β_t(s) those after t only; it is exactly 0 at
-// padded frames t ≥ T_n.
+// where α_t(s) includes the emission at t and β_t(s) those after t only (the devices divide by
+// Σ_s α_t(s)·β_t(s), which is p at every frame); it is exactly 0 at padded frames t ≥ T_n.
 //
 // Feasibility: a target with R repeated neighbours (l_i = l_{i−1}) needs T_n ≥ L_n + R. An
 // infeasible sequence (T_n = 0 with a non-empty target included) gets loss +Inf, or 0 with
@@ -51,7 +51,9 @@ type CTCArgs[T Float] struct {
 
 	Loss Buf[T] // out [B]: the per-sequence loss
 	// Work is the workspace [CTCWorkLen(L, B, S)]: CTCLoss writes it (log Σ exp of every frame,
-	// log α), CTCLossBackward reads it and uses the rest (two rows of log β per sequence).
+	// log α), CTCLossBackward reads it and uses the rest (two rows of log β per sequence). Each
+	// frame of log α and log β is stored less its maximum, so that the rounding of T does not
+	// grow with the length of the sequence; the loss adds the maxima back in float64.
 	Work Buf[T]
 }
 

@@ -1,12 +1,13 @@
 // The CTC loss of kernels.CTCKernels, fused with the log-softmax of the logits. One block per
 // sequence; its threads share the positions s of the extended label sequence l' (2L+1: the
 // blank, each label, the blank) and walk the frames in order with a barrier between frames.
-// log α and log β live in the workspace (global memory, laid out as on the CPU device:
-// lse [Lmax, B], alpha [B, Lmax, 2S+1], beta [B, 2, 2S+1]), and every sum of exponentials is
-// taken around its maximum. The gradient of a frame is written in two passes separated by a
-// barrier: dlogits += dloss·softmax over the classes, then each class subtracts
-// dloss·Σ_{s: l'_s = c} α·β/p, summed by one thread per class (block_sum for the blank, the
-// first position of each label for that label), so no two threads write one element.
+// log α and log β, each frame normalised to a maximum of 0, live in the workspace (global
+// memory, laid out as on the CPU device: lse [Lmax, B], alpha [B, Lmax, 2S+1],
+// beta [B, 2, 2S+1]), and every sum of exponentials is taken around its maximum. The gradient
+// of a frame is written in two passes separated by barriers: dlogits += dloss·softmax over the
+// classes, then each class subtracts dloss·(its posterior), summed by one thread per class
+// (block_sum for the blank, the first position of each label for that label), so no two
+// threads write one element.
 
 #pragma once
 #include "common.cuh"
@@ -58,9 +59,19 @@ __device__ __forceinline__ void ctc_prepare(i64 L, i64 C, i64 S, int blank, i64 
 	__syncthreads();
 }
 
-// −log p from the last row of log α.
-template <typename T> __device__ __forceinline__ T ctc_nll(const T *end, i64 ext) {
-	return ext > 1 ? -ctc_lse2(end[ext - 1], end[ext - 2]) : -end[0];
+// log(α(last) + α(last−1)) of the last row: the alignments that end on the final blank or label.
+template <typename T> __device__ __forceinline__ T ctc_end(const T *end, i64 ext) {
+	return ext > 1 ? ctc_lse2(end[ext - 1], end[ext - 2]) : end[0];
+}
+
+// ctc_normalize subtracts the block-wide maximum of row (each thread its own positions, the
+// ones it wrote) and returns it (0 when the row is all −Inf): log α and log β stay relative to
+// their frame's largest entry, so their rounding stays small however long the sequence.
+template <typename T> __device__ __forceinline__ T ctc_normalize(T *row, i64 ext, T local_max, T *sh) {
+	T m = block_max(local_max, sh);
+	if (m == -INFINITY) m = 0;
+	for (i64 s = threadIdx.x; s < ext; s += blockDim.x) row[s] -= m;
+	return m;
 }
 
 template <typename T>
@@ -68,6 +79,7 @@ __device__ __forceinline__ void ctc_fwd(i64 L, i64 B, i64 C, i64 S, int blank, i
                                         const T *logits, const int *inLen, const int *targets, const int *tgtLen,
                                         int *flags) {
 	__shared__ int info[3];
+	__shared__ T sh[32];
 	const i64 n = blockIdx.x;
 	ctc_prepare(L, C, S, blank, n, inLen, targets, tgtLen, flags, info);
 	const int status = info[0], steps = info[1];
@@ -93,24 +105,34 @@ __device__ __forceinline__ void ctc_fwd(i64 L, i64 B, i64 C, i64 S, int blank, i
 		if (lane == 0) lse[t * B + n] = m + log_(s);
 	}
 	__syncthreads();
+	T lm = -INFINITY;
 	for (i64 s = threadIdx.x; s < ext; s += blockDim.x) {
-		alpha[s] = s < 2 ? logits[n * C + ctc_label(lab, blank, s)] - lse[n] : T(-INFINITY);
+		const T v = s < 2 ? logits[n * C + ctc_label(lab, blank, s)] - lse[n] : T(-INFINITY);
+		alpha[s] = v;
+		lm = max(lm, v);
 	}
+	double scale = ctc_normalize(alpha, ext, lm, sh); // Σ_t of the maxima taken out of the rows
 	for (i64 t = 1; t < steps; t++) {
 		__syncthreads();
 		const T *prev = alpha + (t - 1) * stride, *x = logits + (t * B + n) * C;
 		T *cur = alpha + t * stride;
 		const T l = lse[t * B + n];
+		lm = -INFINITY;
 		for (i64 s = threadIdx.x; s < ext; s += blockDim.x) {
 			T v = prev[s];
 			if (s >= 1) v = ctc_skip(lab, s) ? ctc_lse3(prev[s], prev[s - 1], prev[s - 2]) : ctc_lse2(prev[s], prev[s - 1]);
-			cur[s] = v + x[ctc_label(lab, blank, s)] - l;
+			v = v + x[ctc_label(lab, blank, s)] - l;
+			cur[s] = v;
+			lm = max(lm, v);
 		}
+		scale += ctc_normalize(cur, ext, lm, sh);
 	}
 	__syncthreads();
-	if (threadIdx.x == 0) loss[n] = ctc_nll(alpha + (i64)(steps - 1) * stride, ext);
+	if (threadIdx.x == 0) loss[n] = T(-(scale + (double)ctc_end(alpha + (i64)(steps - 1) * stride, ext)));
 }
 
+// The gradient of frame t: dloss·(softmax − posterior of each class), the posterior of
+// position s being α_t(s)·β_t(s) / Σ_s' α_t(s')·β_t(s').
 template <typename T>
 __device__ __forceinline__ void ctc_bwd(i64 L, i64 B, i64 C, i64 S, int blank, T *dlogits, const T *dloss, T *work,
                                         const T *logits, const int *inLen, const int *targets, const int *tgtLen,
@@ -125,7 +147,6 @@ __device__ __forceinline__ void ctc_bwd(i64 L, i64 B, i64 C, i64 S, int blank, T
 	const int *lab = targets + n * S;
 	const T *lse = work, *alpha = work + L * B + n * L * stride;
 	T *cur = work + L * B + B * L * stride + 2 * n * stride, *next = cur + stride;
-	const T nll = ctc_nll(alpha + (i64)(steps - 1) * stride, ext);
 	const T k = dloss[n];
 	for (i64 s = threadIdx.x; s < ext; s += blockDim.x) cur[s] = s >= ext - 2 ? T(0) : T(-INFINITY);
 	for (i64 t = steps - 1; t >= 0; t--) {
@@ -134,28 +155,33 @@ __device__ __forceinline__ void ctc_bwd(i64 L, i64 B, i64 C, i64 S, int blank, T
 		const T l = lse[t * B + n];
 		T *dl = dlogits + (t * B + n) * C;
 		for (i64 c = threadIdx.x; c < C; c += blockDim.x) dl[c] += k * exp_(x[c] - l);
-		T sb = 0; // the blank's share of the posterior
-		for (i64 s = 2 * threadIdx.x; s < ext; s += 2 * blockDim.x) {
-			const T v = at[s] + cur[s];
-			if (v > T(-INFINITY)) sb += exp_(v + nll);
+		T m = -INFINITY;
+		for (i64 s = threadIdx.x; s < ext; s += blockDim.x) m = max(m, at[s] + cur[s]);
+		m = block_max(m, sh);
+		T z = 0, zb = 0; // Σ over every position, and over the blanks
+		for (i64 s = threadIdx.x; s < ext; s += blockDim.x) {
+			const T e = exp_(at[s] + cur[s] - m);
+			z += e;
+			if (!(s & 1)) zb += e;
 		}
-		sb = block_sum(sb, sh); // its barriers also order the softmax pass before the subtractions
-		if (threadIdx.x == 0) dl[blank] -= k * sb;
+		z = block_sum(z, sh);
+		zb = block_sum(zb, sh); // the barriers also order the softmax pass before the subtractions
+		const T kz = k / z;
+		if (threadIdx.x == 0) dl[blank] -= kz * zb;
 		for (i64 i = threadIdx.x; i < len; i += blockDim.x) {
 			const int c = lab[i];
 			bool first = true;
 			for (int j = 0; j < i && first; j++) first = lab[j] != c;
 			if (!first) continue;
-			T sl = 0;
+			T zl = 0;
 			for (i64 j = i; j < len; j++) {
-				if (lab[j] != c) continue;
-				const T v = at[2 * j + 1] + cur[2 * j + 1];
-				if (v > T(-INFINITY)) sl += exp_(v + nll);
+				if (lab[j] == c) zl += exp_(at[2 * j + 1] + cur[2 * j + 1] - m);
 			}
-			dl[c] -= k * sl;
+			dl[c] -= kz * zl;
 		}
 		if (t == 0) break;
 		// log β_{t−1}(s) = log Σ_{s' ∈ {s, s+1, s+2 when it may be skipped to}} β_t(s')·y_t(l'_s')
+		T lm = -INFINITY;
 		for (i64 s = threadIdx.x; s < ext; s += blockDim.x) {
 			const T b0 = cur[s] + x[ctc_label(lab, blank, s)];
 			T v;
@@ -166,8 +192,11 @@ __device__ __forceinline__ void ctc_bwd(i64 L, i64 B, i64 C, i64 S, int blank, T
 				v = s + 2 < ext && ctc_skip(lab, s + 2) ? ctc_lse3(b0, b1, cur[s + 2] + x[lab[(s + 2) >> 1]])
 				                                       : ctc_lse2(b0, b1);
 			}
-			next[s] = v - l;
+			v -= l;
+			next[s] = v;
+			lm = max(lm, v);
 		}
+		ctc_normalize(next, ext, lm, sh);
 		T *tmp = cur;
 		cur = next;
 		next = tmp;

@@ -5,7 +5,7 @@ package cuda
 // fatbinSourceHash is the SHA-256 of the CUDA sources kernels.fatbin was built from (see
 // sourceHash); fatbinHash is the SHA-256 of kernels.fatbin itself.
 const (
-	fatbinSourceHash = "9174e02d1d65baaff7c25187dd492d0061ca2481416d21a73fb4bb2260370b90"
-	fatbinHash       = "c7e64d8fa1f36bf0a7516e251ade64b2cce2c7c2eac1b30b120edf37b3521de2"
+	fatbinSourceHash = "aba42fece24b21f77809ec441c402238df5982fae35ba33607df1b1ba48e4f3f"
+	fatbinHash       = "dfeb8f08bbc600d57050609003c84f163b0a4ab3650365038128a03a11938167"
 	fatbinBuiltWith  = "nvcc release 11.8, V11.8.89: sm_80, sm_90 SASS; compute_80 PTX"
 )
