@@ -99,4 +99,38 @@ func checkCTC[T kernels.Float](t *testing.T, c *golden.CTCCase, dev kernels.Devi
 		gradDiff = max(gradDiff, d)
 	}
 	t.Logf("%T: max loss difference %.3g (relative), max gradient difference %.3g", T(0), lossDiff, gradDiff)
+	checkCTCMean(t, c, dev, logits, tol)
+}
+
+// checkCTCMean holds the 'mean' reduction to the case: Σ_n loss[n]/max(1, L_n)/N, and the rows
+// of the gradient of sequence n scaled by 1/(N·max(1, L_n)) (each row belongs to one sequence).
+func checkCTCMean[T kernels.Float](t *testing.T, c *golden.CTCCase, dev kernels.Device[T], logits []T, tol float64) {
+	t.Helper()
+	T_, N, C := c.Dims()
+	g := nn.NewGraph[T](dev, nil)
+	defer g.Release()
+	x := g.FromHost(logits, T_, N, C)
+	x.NeedsGrad = true
+	loss, _ := g.CTCLoss(x, c.Targets, c.InputLengths, nn.CTCOptions{Blank: c.Blank})
+	g.Backward(loss)
+	got, grad := make([]T, 1), make([]T, len(logits))
+	dev.Download(got, loss.Data)
+	dev.Download(grad, x.Grad)
+	if err := dev.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	var want float64
+	for n, l := range c.Loss {
+		want += l / float64(max(1, c.TargetLengths[n])) / float64(N)
+	}
+	if d := math.Abs(float64(got[0])-want) / max(1, math.Abs(want)); !(d <= tol) {
+		t.Errorf("mean loss %.15g, want %.15g", float64(got[0]), want)
+	}
+	wantGrad := golden.Flat(c.GradLogits)
+	for i, w := range wantGrad {
+		w /= float64(N * max(1, c.TargetLengths[i/C%N]))
+		if d := math.Abs(float64(grad[i]) - w); !(d <= tol) {
+			t.Fatalf("mean: grad_logits[%d][%d][%d] = %.15g, want %.15g", i/(N*C), i/C%N, i%C, float64(grad[i]), w)
+		}
+	}
 }
