@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -371,5 +372,51 @@ func TestCTCFloat32LongSequences(t *testing.T) {
 				sh[3], lossDiff, gradDiff)
 		}
 		t.Logf("L=%v: loss %.3g relative, gradient %.3g absolute (losses %.6g)", sh[0], lossDiff, gradDiff, want.Loss.Host())
+	}
+}
+
+// TestCTCChecks: the shared checks reject wrong shapes and out-of-range values, naming what is
+// wrong, and pass consistent arguments without allocating.
+func TestCTCChecks(t *testing.T) {
+	k := newCTCCase(rand.New(rand.NewPCG(1, 1)), 4, 3, 5, 0, 1)
+	cases := []struct {
+		name, want string
+		edit       func(a *CTCArgs[float32])
+	}{
+		{"ok", "", func(a *CTCArgs[float32]) {}},
+		{"blank", "blank 5 outside [0, 5)", func(a *CTCArgs[float32]) { a.Blank = 5 }},
+		{"logits", "CTC Logits has length", func(a *CTCArgs[float32]) { a.Logits = a.Logits.Slice(0, 10) }},
+		{"work", "CTC Work has length", func(a *CTCArgs[float32]) { a.Work = a.Work.Slice(0, 10) }},
+		{"input length", "input length 5 of sequence 1", func(a *CTCArgs[float32]) { a.InputLengths.Host()[1] = 5 }},
+		{"target length", "target length -1 of sequence 2", func(a *CTCArgs[float32]) { a.TargetLengths.Host()[2] = -1 }},
+		{"label", "CTC label 0 at 0 of sequence 0", func(a *CTCArgs[float32]) {
+			a.TargetLengths.Host()[0] = 1
+			a.Targets.Host()[0] = 0
+		}},
+	}
+	for _, c := range cases {
+		a := ctcArgsOf[float32](k, false)
+		a.InputLengths = HostInts(append([]int32(nil), k.inputLengths...))
+		a.TargetLengths = HostInts(append([]int32(nil), k.targetLengths...))
+		a.Targets = HostInts(append([]int32(nil), k.targets...))
+		c.edit(a)
+		got := func() (msg string) {
+			defer func() {
+				if r := recover(); r != nil {
+					msg = fmt.Sprint(r)
+				}
+			}()
+			CheckCTC(a)
+			CheckCTCValues(a)
+			return ""
+		}()
+		if c.want == "" && got != "" || c.want != "" && !strings.Contains(got, c.want) {
+			t.Errorf("%s: panic %q, want %q", c.name, got, c.want)
+		}
+	}
+	a := ctcArgsOf[float32](k, false)
+	dl, dloss := HostBuf(make([]float32, len(k.logits))), HostBuf(make([]float32, k.B))
+	if n := testing.AllocsPerRun(10, func() { CheckCTCBackward(a, dl, dloss); CheckCTCValues(a) }); n != 0 {
+		t.Errorf("checks: %v allocations", n)
 	}
 }
