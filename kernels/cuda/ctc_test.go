@@ -70,7 +70,7 @@ func TestCTC(t *testing.T) {
 
 func testCTC[T kernels.Float](t *testing.T, gpu *Device[T]) {
 	atol, rtol := tol[T]()
-	shapes := [][3]int{{1, 1, 2}, {6, 5, 3}, {20, 11, 7}, {50, 4, 30}}
+	shapes := [][3]int{{1, 1, 2}, {6, 5, 3}, {20, 11, 7}, {50, 4, 30}, {600, 3, 5}} // the last: more positions than threads
 	if !emulated {
 		shapes = append(shapes, [3]int{150, 32, 12}, [3]int{400, 8, 600})
 	}
@@ -78,9 +78,15 @@ func testCTC[T kernels.Float](t *testing.T, gpu *Device[T]) {
 		L, B, C := sh[0], sh[1], sh[2]
 		for _, blank := range []int{0, C - 1} {
 			for _, zeroInf := range []bool{false, true} {
+				if L == 600 && (blank == 0 || zeroInf) {
+					continue // slow in the emulator: one combination is enough
+				}
 				t.Run(fmt.Sprintf("L=%d,B=%d,C=%d,blank=%d,zeroInf=%v", L, B, C, blank, zeroInf), func(t *testing.T) {
 					h := newHarness(t, gpu, uint64(L*B*C+blank))
 					inLen, targets, tgtLen, S := ctcBatch(h.rng, L, B, C, blank)
+					if L == 600 && 2*S+1 <= 256 {
+						t.Fatalf("the longest target has %d labels: no more positions than threads", S)
+					}
 					logits := h.uniform("logits", L*B*C, -6, 6)
 					loss := h.randn("loss", B)
 					dlogits, dloss := h.randn("dlogits", L*B*C), h.randn("dloss", B)
