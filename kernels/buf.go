@@ -2,6 +2,13 @@
 // gosru is written against, and its CPU implementation. A CUDA implementation lives in
 // kernels/cuda behind the `cuda` build tag and satisfies the same interface.
 //
+// The kernels come in groups, each an interface embedded in Device: BLAS (Gemm,
+// GemmStridedBatched), Elementwise (fills, copies, arithmetic, activations including Exp and
+// Log, reductions), NNKernels (layer norm, log-softmax and cross entropy, gather/scatter,
+// pooling over time, optimizer steps), SRUKernels, LSTMKernels, and SeqKernels (attention:
+// masked softmax and the fused Bahdanau scores). Each fused kernel has a readable reference
+// (sru_ref.go, lstm_ref.go, seq.go, GemmRef) that the tests hold the CPU kernel against.
+//
 // Shape letters used throughout: L = time steps, B = batch, D = width, K = SRU weight blocks,
 // H = hidden units per direction. All matrices are row-major.
 package kernels

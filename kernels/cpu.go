@@ -38,6 +38,7 @@ type CPU[T Float] struct {
 	lstmFwd lstmForwardTask[T]
 	lstmBwd lstmBackwardTask[T]
 
+	seq seqTask[T] // attention kernels (cpu_seq.go)
 	ctc ctcTask[T] // cpu_ctc.go
 }
 

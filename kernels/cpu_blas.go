@@ -141,9 +141,23 @@ func asF64[T Float](s []T) []float64 {
 }
 
 func (d *CPU[T]) GemmStridedBatched(transA, transB bool, m, n, k int, alpha T, a Buf[T], lda, strideA int, b Buf[T], ldb, strideB int, beta T, c Buf[T], ldc, strideC int, batch int) {
+	if m < 0 || n < 0 || k < 0 || batch < 0 {
+		panic(fmt.Sprintf("kernels: GemmStridedBatched: negative size m=%d n=%d k=%d batch=%d", m, n, k, batch))
+	}
+	if m == 0 || n == 0 {
+		return // nothing to write
+	}
 	// Sub-views run to the end of each buffer; Gemm checks that each matrix fits in its view.
+	// With k = 0 (C = beta·C) A and B are not read: they may be empty operands whose matrices
+	// start past their end, as those of an empty time-major [0, B, D] tensor do (stride D).
+	view := func(x Buf[T], i, stride int) Buf[T] {
+		if k == 0 {
+			return Buf[T]{}
+		}
+		return x.Slice(i*stride, x.Len())
+	}
 	for i := 0; i < batch; i++ {
-		d.Gemm(transA, transB, m, n, k, alpha, a.Slice(i*strideA, a.Len()), lda,
-			b.Slice(i*strideB, b.Len()), ldb, beta, c.Slice(i*strideC, c.Len()), ldc)
+		d.Gemm(transA, transB, m, n, k, alpha, view(a, i, strideA), lda, view(b, i, strideB), ldb, beta,
+			c.Slice(i*strideC, c.Len()), ldc)
 	}
 }

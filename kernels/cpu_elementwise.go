@@ -120,6 +120,14 @@ func activate[T Float](act Act, y, x []T) {
 		for i, v := range x {
 			y[i] = max(v, 0)
 		}
+	case Exp:
+		for i, v := range x {
+			y[i] = expT(v)
+		}
+	case Log:
+		for i, v := range x {
+			y[i] = T(math.Log(float64(v)))
+		}
 	default:
 		panic(fmt.Sprintf("kernels: unknown activation %d", act))
 	}
@@ -146,6 +154,14 @@ func activateBackward[T Float](act Act, dx, y, dy []T) {
 			if y[i] > 0 {
 				dx[i] += g
 			}
+		}
+	case Exp:
+		for i, g := range dy {
+			dx[i] += g * y[i]
+		}
+	case Log:
+		for i, g := range dy {
+			dx[i] += g * expT(-y[i])
 		}
 	default:
 		panic(fmt.Sprintf("kernels: unknown activation %d", act))

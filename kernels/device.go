@@ -39,6 +39,7 @@ type Device[T Float] interface {
 	SRUKernels[T]
 	LSTMKernels[T]
 	NNKernels[T]
+	SeqKernels[T]
 	CTCKernels[T]
 }
 

@@ -8,6 +8,10 @@ const (
 	Sigmoid
 	Tanh
 	ReLU
+	// Exp is e^x; its backward reads y = e^x.
+	Exp
+	// Log is the natural logarithm; its backward reads y = log x (1/x = e^−y).
+	Log
 )
 
 // Elementwise holds the memory-bound kernels: fills, copies, arithmetic, activations, bias

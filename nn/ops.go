@@ -18,6 +18,7 @@ type opPools[T kernels.Float] struct {
 	logSoftmax   pool[logSoftmaxOp[T]]
 	crossEntropy pool[crossEntropyOp[T]]
 	overTime     pool[overTimeOp[T]]
+	seq          seqPools[T] // ops_seq.go, ops_attention.go
 	ctc          pool[ctcOp[T]]
 	ctcHost      []int32 // host staging of CTCLoss's lengths and targets
 
@@ -41,6 +42,7 @@ func (p *opPools[T]) reset() {
 	p.logSoftmax.reset()
 	p.crossEntropy.reset()
 	p.overTime.reset()
+	p.seq.reset()
 	p.ctc.reset()
 	clear(p.tensors)
 	p.tensors = p.tensors[:0]

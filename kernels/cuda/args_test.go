@@ -154,16 +154,18 @@ func launchedKernel(call *ast.CallExpr) (string, bool) {
 }
 
 // kernelFields maps kernelSet fields to kernel names (without the precision suffix) from the
-// table in kernelSet.load: {&ks.field, "name"} and get(&ks.field, "name").
+// tables that kernelSet.load reads: {&ks.field, "name"} and get(&ks.field, "name").
 func kernelFields(t *testing.T) map[string]string {
-	src, err := os.ReadFile("launch.go")
-	if err != nil {
-		t.Fatal(err)
-	}
 	m := map[string]string{}
 	re := regexp.MustCompile(`&ks\.(\w+), "(\w+)"`)
-	for _, s := range re.FindAllStringSubmatch(string(src), -1) {
-		m[s[1]] = s[2]
+	for _, file := range []string{"launch.go", "attention.go"} {
+		src, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range re.FindAllStringSubmatch(string(src), -1) {
+			m[s[1]] = s[2]
+		}
 	}
 	if len(m) < 30 {
 		t.Fatalf("found %d kernels in launch.go", len(m))

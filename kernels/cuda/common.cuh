@@ -42,12 +42,14 @@ __device__ __forceinline__ float sqrt_(float x) { return sqrtf(x); }
 __device__ __forceinline__ double sqrt_(double x) { return sqrt(x); }
 template <typename T> __device__ __forceinline__ T sigmoid_(T x) { return T(1) / (T(1) + exp_(-x)); }
 
-// Activations, numbered as kernels.Act: 0 identity, 1 sigmoid, 2 tanh, 3 ReLU.
+// Activations, numbered as kernels.Act: 0 identity, 1 sigmoid, 2 tanh, 3 ReLU, 4 exp, 5 log.
 template <typename T> __device__ __forceinline__ T activate_(int act, T x) {
 	switch (act) {
 	case 1: return sigmoid_(x);
 	case 2: return tanh_(x);
 	case 3: return x > T(0) ? x : T(0);
+	case 4: return exp_(x);
+	case 5: return log_(x);
 	default: return x;
 	}
 }
@@ -58,6 +60,8 @@ template <typename T> __device__ __forceinline__ T activate_grad_(int act, T y) 
 	case 1: return y * (T(1) - y);
 	case 2: return T(1) - y * y;
 	case 3: return y > T(0) ? T(1) : T(0);
+	case 4: return y;
+	case 5: return exp_(-y);
 	default: return T(1);
 	}
 }

@@ -93,7 +93,7 @@ func (d *Device[T]) AddBias(dst, bias kernels.Buf[T]) {
 }
 
 func checkAct(act kernels.Act) {
-	if act < kernels.Identity || act > kernels.ReLU {
+	if act < kernels.Identity || act > kernels.Log {
 		panic(fmt.Sprintf("cuda: unknown activation %d", act))
 	}
 }

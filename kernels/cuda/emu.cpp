@@ -81,6 +81,8 @@ static const emu_kernel emu_kernels[] = {
 	EMU_BOTH(mean_over_time, false), EMU_BOTH(mean_over_time_bwd, false), EMU_BOTH(sgd, false),
 	EMU_BOTH(adam, false), EMU_BOTH(adamax, false), EMU_BOTH(sru_fwd, false), EMU_BOTH(sru_bwd, false),
 	EMU_BOTH(sru_param_grad, false), EMU_BOTH(lstm_fwd, false), EMU_BOTH(lstm_bwd, false),
+	EMU_BOTH(masked_softmax, true), EMU_BOTH(softmax_bwd, true), EMU_BOTH(additive_scores, true),
+	EMU_BOTH(additive_bwd_q, false), EMU_BOTH(additive_bwd_k, false), EMU_BOTH(additive_dv, false),
 	EMU_BOTH(ctc_fwd, true), EMU_BOTH(ctc_bwd, true),
 };
 

@@ -5,7 +5,7 @@ package cuda
 // fatbinSourceHash is the SHA-256 of the CUDA sources kernels.fatbin was built from (see
 // sourceHash); fatbinHash is the SHA-256 of kernels.fatbin itself.
 const (
-	fatbinSourceHash = "aba42fece24b21f77809ec441c402238df5982fae35ba33607df1b1ba48e4f3f"
-	fatbinHash       = "dfeb8f08bbc600d57050609003c84f163b0a4ab3650365038128a03a11938167"
+	fatbinSourceHash = "7fb7dcac0aafae99ba26451d2a5a8e86df048b28e00e6599e9ce39f814074d79"
+	fatbinHash       = "a9a35b9fbcd8b4520e0c5422ab1de4e5d98710ee0769be160f1fba0c628b3cf6"
 	fatbinBuiltWith  = "nvcc release 11.8, V11.8.89: sm_80, sm_90 SASS; compute_80 PTX"
 )

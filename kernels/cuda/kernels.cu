@@ -1,6 +1,7 @@
 // The one translation unit of the gosru CUDA kernels: scripts/build_kernels.sh compiles it to
 // kernels.fatbin (SASS for sm_80 and sm_90, PTX for compute_80), which device.go embeds.
 
+#include "attention.cuh"
 #include "elementwise.cuh"
 #include "lstm.cuh"
 #include "nn.cuh"
@@ -15,5 +16,7 @@ SRU_KERNELS(float, f32)
 SRU_KERNELS(double, f64)
 LSTM_KERNELS(float, f32)
 LSTM_KERNELS(double, f64)
+ATTENTION_KERNELS(float, f32)
+ATTENTION_KERNELS(double, f64)
 CTC_KERNELS(float, f32)
 CTC_KERNELS(double, f64)

@@ -31,6 +31,8 @@ type kernelSet struct {
 	sruFwd, sruBwd, sruParamGrad kernel
 	lstmFwd, lstmBwd             kernel
 	ctcFwd, ctcBwd               kernel
+
+	seq seqKernelSet // attention.go
 }
 
 // load looks up every kernel once, at Open: name plus _f32 or _f64, or name alone for the
@@ -70,6 +72,11 @@ func (ks *kernelSet) load(be *backend, f64 bool) error {
 		return nil
 	}
 	for _, e := range typed {
+		if err := get(e.k, e.name+suffix); err != nil {
+			return err
+		}
+	}
+	for _, e := range ks.seq.list() {
 		if err := get(e.k, e.name+suffix); err != nil {
 			return err
 		}
