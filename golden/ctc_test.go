@@ -16,9 +16,12 @@ import (
 // the logits' gradient within 1e-9 absolute; in float32 both within 1e-4. With the variable set,
 // a missing or empty directory fails; without it, a missing default directory skips.
 func TestGoldenCTC(t *testing.T) {
+	cpu64, cpu32 := kernels.MustCPU[float64](), kernels.MustCPU[float32]()
+	defer cpu64.Close()
+	defer cpu32.Close()
 	eachCTC(t, func(t *testing.T, c *golden.CTCCase) {
-		t.Run("float64", func(t *testing.T) { checkCTC(t, c, kernels.MustCPU[float64](), 1e-9) })
-		t.Run("float32", func(t *testing.T) { checkCTC(t, c, kernels.MustCPU[float32](), 1e-4) })
+		t.Run("float64", func(t *testing.T) { checkCTC(t, c, cpu64, 1e-9) })
+		t.Run("float32", func(t *testing.T) { checkCTC(t, c, cpu32, 1e-4) })
 	})
 }
 
