@@ -159,11 +159,13 @@ func (t *ctcTask[T]) backwardSequence(n int) {
 		}
 		var z T
 		for s, v := range at {
-			z += expT(v + cur[s] - m)
+			e := expT(v + cur[s] - m)
+			next[s] = e // next is free until log β_{t−1} goes there
+			z += e
 		}
 		kz := k / z
-		for s, v := range at {
-			dl[ctcLabel(labels, a.Blank, s)] -= kz * expT(v+cur[s]-m)
+		for s, e := range next {
+			dl[ctcLabel(labels, a.Blank, s)] -= kz * e
 		}
 		if tt == 0 {
 			break
