@@ -39,6 +39,7 @@ type CPU[T Float] struct {
 	lstmBwd lstmBackwardTask[T]
 
 	seq seqTask[T] // attention kernels (cpu_seq.go)
+	ctc ctcTask[T] // cpu_ctc.go
 }
 
 // NewCPU makes a CPU device.

@@ -40,6 +40,7 @@ type Device[T Float] interface {
 	LSTMKernels[T]
 	NNKernels[T]
 	SeqKernels[T]
+	CTCKernels[T]
 }
 
 // BLAS is the matrix-product part of a Device.

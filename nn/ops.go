@@ -19,6 +19,8 @@ type opPools[T kernels.Float] struct {
 	crossEntropy pool[crossEntropyOp[T]]
 	overTime     pool[overTimeOp[T]]
 	seq          seqPools[T] // ops_seq.go, ops_attention.go
+	ctc          pool[ctcOp[T]]
+	ctcHost      []int32 // host staging of CTCLoss's lengths and targets
 
 	// tensors backs the input lists of variadic ops (Concat): a record keeps a sub-slice, so
 	// recording copies no caller slice to the heap.
@@ -41,6 +43,7 @@ func (p *opPools[T]) reset() {
 	p.crossEntropy.reset()
 	p.overTime.reset()
 	p.seq.reset()
+	p.ctc.reset()
 	clear(p.tensors)
 	p.tensors = p.tensors[:0]
 }

@@ -18,6 +18,7 @@ enum {
 	ERR_GATHER_ID = 0,  // Gather: id ≥ table rows
 	ERR_SCATTER_ID = 1, // ScatterAdd: id ≥ table rows
 	ERR_TARGET = 2,     // cross entropy: target outside [0, cols) and not ignoreIndex
+	ERR_CTC = 3,        // CTC: a length or label out of range
 	ERR_WORDS = 8
 };
 

@@ -223,6 +223,7 @@ var flagNames = [flagWords]string{
 	"Gather: an id is past the end of the table",
 	"ScatterAdd: an id is past the end of the table",
 	"cross entropy: a target is outside [0, cols) and not the ignore index",
+	"CTC: an input or target length or a label is out of range (or a label is the blank)",
 }
 
 func (d *Device[T]) checkFlags() {

@@ -83,6 +83,7 @@ static const emu_kernel emu_kernels[] = {
 	EMU_BOTH(sru_param_grad, false), EMU_BOTH(lstm_fwd, false), EMU_BOTH(lstm_bwd, false),
 	EMU_BOTH(masked_softmax, true), EMU_BOTH(softmax_bwd, true), EMU_BOTH(additive_scores, true),
 	EMU_BOTH(additive_bwd_q, false), EMU_BOTH(additive_bwd_k, false), EMU_BOTH(additive_dv, false),
+	EMU_BOTH(ctc_fwd, true), EMU_BOTH(ctc_bwd, true),
 };
 
 extern "C" int emu_kernel_index(const char *name) {

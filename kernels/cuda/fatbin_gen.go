@@ -5,7 +5,7 @@ package cuda
 // fatbinSourceHash is the SHA-256 of the CUDA sources kernels.fatbin was built from (see
 // sourceHash); fatbinHash is the SHA-256 of kernels.fatbin itself.
 const (
-	fatbinSourceHash = "db49e9d659fe58e24af15e0548e9c6fbc0fbcac6662b965060f1a9a84f204070"
-	fatbinHash       = "ecec1a7a667021755b402ea527ca7102cf6e94214d3dacbdd661e83c62f1e6d9"
+	fatbinSourceHash = "7fb7dcac0aafae99ba26451d2a5a8e86df048b28e00e6599e9ce39f814074d79"
+	fatbinHash       = "a9a35b9fbcd8b4520e0c5422ab1de4e5d98710ee0769be160f1fba0c628b3cf6"
 	fatbinBuiltWith  = "nvcc release 11.8, V11.8.89: sm_80, sm_90 SASS; compute_80 PTX"
 )

@@ -6,6 +6,7 @@
 #include "lstm.cuh"
 #include "nn.cuh"
 #include "sru.cuh"
+#include "ctc.cuh"
 
 ELEMENTWISE_KERNELS(float, f32)
 ELEMENTWISE_KERNELS(double, f64)
@@ -17,3 +18,5 @@ LSTM_KERNELS(float, f32)
 LSTM_KERNELS(double, f64)
 ATTENTION_KERNELS(float, f32)
 ATTENTION_KERNELS(double, f64)
+CTC_KERNELS(float, f32)
+CTC_KERNELS(double, f64)

@@ -30,6 +30,7 @@ type kernelSet struct {
 
 	sruFwd, sruBwd, sruParamGrad kernel
 	lstmFwd, lstmBwd             kernel
+	ctcFwd, ctcBwd               kernel
 
 	seq seqKernelSet // attention.go
 }
@@ -60,6 +61,7 @@ func (ks *kernelSet) load(be *backend, f64 bool) error {
 		{&ks.adamax, "adamax"},
 		{&ks.sruFwd, "sru_fwd"}, {&ks.sruBwd, "sru_bwd"}, {&ks.sruParamGrad, "sru_param_grad"},
 		{&ks.lstmFwd, "lstm_fwd"}, {&ks.lstmBwd, "lstm_bwd"},
+		{&ks.ctcFwd, "ctc_fwd"}, {&ks.ctcBwd, "ctc_bwd"},
 	}
 	get := func(k *kernel, name string) error {
 		fn, err := be.function(name)
