@@ -168,6 +168,8 @@ func listFiles(e *env, dir string, names []string) error {
 func runDataDownload(e *env, args []string) error {
 	fs := dataFlags(e, "data download")
 	mirror := fs.String("mirror", "", "take the files from this base URL or directory (a copy of a data directory) instead of their URLs")
+	idle := fs.Duration("idle-timeout", datasets.DefaultIdleTimeout, "give up on an attempt when the server sends nothing for this long")
+	attempts := fs.Int("attempts", datasets.DefaultAttempts, "tries per file when a failure may be transient (network errors, stalls, HTTP 5xx), with doubling waits between them")
 	names, err := parseNames(fs, args)
 	if err != nil {
 		return err
@@ -181,7 +183,10 @@ func runDataDownload(e *env, args []string) error {
 	dir := dataDir(fs)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opt := datasets.Options{Mirror: *mirror, Log: e.stderr}
+	if *idle <= 0 || *attempts < 1 {
+		return usagef("-idle-timeout must be positive and -attempts at least 1")
+	}
+	opt := datasets.Options{Mirror: *mirror, Log: e.stderr, IdleTimeout: *idle, Attempts: *attempts}
 	if e.stderrIsTerminal {
 		opt.Progress = e.stderr
 	}
