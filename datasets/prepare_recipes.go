@@ -342,7 +342,8 @@ func yesnoIndexOf(wavs []member) ([]byte, error) {
 }
 
 // prepareYesno repacks waves_yesno/*.wav and waves_yesno/README from OpenSLR's tarball (-from,
-// else the official URL), then indexes them. With no -from and the tarball already in the data
+// else the official URL) or from an archive of a repository holding that folder, then indexes
+// them. With no -from and the tarball already in the data
 // directory, only the index is made from it.
 func prepareYesno(ctx context.Context, p *preparation) error {
 	var members []member
@@ -360,9 +361,12 @@ func prepareYesno(ctx context.Context, p *preparation) error {
 		if err != nil {
 			return p.errorf("%s: %w", from, err)
 		}
+		// OpenSLR's tarball holds waves_yesno/; a repository archive (such as the pinned
+		// commit of the repository the staged copy came from) holds <top>/waves_yesno/.
 		for _, m := range all {
-			if path.Dir(m.name) == "waves_yesno" && (strings.HasSuffix(m.name, ".wav") || path.Base(m.name) == "README") {
-				members = append(members, m)
+			base := path.Base(m.name)
+			if path.Base(path.Dir(m.name)) == "waves_yesno" && (strings.HasSuffix(base, ".wav") || base == "README") {
+				members = append(members, member{"waves_yesno/" + base, m.data})
 			}
 		}
 		tarball, err := writeTarGz(slices.Clone(members))

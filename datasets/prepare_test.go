@@ -130,3 +130,18 @@ func TestFSDDSpeakers(t *testing.T) {
 		t.Errorf("got %q, %v", got, err)
 	}
 }
+
+// Every file a recipe makes is registered without a URL, and its Derive note names the recipe.
+func TestRecipesRegistered(t *testing.T) {
+	for _, rc := range Recipes() {
+		for _, rel := range rc.Makes {
+			f, err := (&preparation{reg: Default, name: rc.Name}).file(rel)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.URL != "" || !strings.Contains(f.Derive, "sru data prepare "+rc.Name) {
+				t.Errorf("%s: URL %q, Derive %q", rel, f.URL, f.Derive)
+			}
+		}
+	}
+}
