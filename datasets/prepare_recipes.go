@@ -295,6 +295,9 @@ func prepareFSDD(ctx context.Context, p *preparation) error {
 		for _, m := range wavsUnder(members, top+"/recordings") {
 			wavs = append(wavs, member{"recordings/" + path.Base(m.name), m.data})
 		}
+		if len(wavs) == 0 {
+			return p.errorf("%s: no %s/recordings/*.wav: not the FSDD repository's archive", from, top)
+		}
 		tarball, err := writeTarGz(slices.Clone(wavs))
 		if err != nil {
 			return p.errorf("%w", err)
@@ -368,6 +371,9 @@ func prepareYesno(ctx context.Context, p *preparation) error {
 			if path.Base(path.Dir(m.name)) == "waves_yesno" && (strings.HasSuffix(base, ".wav") || base == "README") {
 				members = append(members, member{"waves_yesno/" + base, m.data})
 			}
+		}
+		if len(wavsUnder(members, "waves_yesno")) == 0 {
+			return p.errorf("%s: no waves_yesno/*.wav: neither OpenSLR's waves_yesno.tar.gz nor a repository archive holding it", from)
 		}
 		tarball, err := writeTarGz(slices.Clone(members))
 		if err != nil {

@@ -145,3 +145,18 @@ func TestRecipesRegistered(t *testing.T) {
 		}
 	}
 }
+
+// An archive without the recordings is refused before anything is written.
+func TestPrepareWrongArchive(t *testing.T) {
+	dir := t.TempDir()
+	other := filepath.Join(dir, "other.tar.gz")
+	tgz, _ := writeTarGz([]member{{"top/metadata.py", []byte("metadata = {}\n")}, {"top/README", []byte("x")}})
+	os.WriteFile(other, tgz, 0o644)
+	for recipe, want := range map[string]string{"yesno": "no waves_yesno/*.wav", "fsdd": "no top/recordings/*.wav"} {
+		err := Default.Prepare(context.Background(), dir, recipe, PrepareOptions{From: other})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v", recipe, err)
+		}
+	}
+	noPartFiles(t, dir)
+}

@@ -305,7 +305,7 @@ func runDataPrepare(e *env, args []string) error {
 	for _, n := range names {
 		opt := datasets.PrepareOptions{From: *from, Log: e.stderr}
 		if err := datasets.Default.Prepare(ctx, dir, n, opt); err != nil {
-			return err
+			return errors.New(strings.TrimPrefix(err.Error(), "datasets: "))
 		}
 	}
 	return nil
