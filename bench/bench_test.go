@@ -106,6 +106,9 @@ func TestGEMMWork(t *testing.T) {
 }
 
 func TestForwardBackwardSlowerThanForward(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a timing comparison, which load from other processes can upset; skipped in -short mode")
+	}
 	// Big enough that the backward's work shows above timer noise, small enough for a test.
 	opts := tinyOptions(Size{L: 32, B: 8, D: 64, Layers: 1})
 	opts.Reps = 5

@@ -34,6 +34,13 @@ func stagedOnly(p string, size int64, sha256, made string) File {
 			"or fetch it from a copy of that data with 'sru data download --mirror DIR_OR_URL'"}
 }
 
+// prepared is a file made when gosru's data was staged that `sru data prepare recipe` makes
+// again, byte for byte, from official files.
+func prepared(p string, size int64, sha256, made, recipe string) File {
+	return File{Path: p, Size: size, SHA256: sha256, Source: made,
+		Derive: made + "; published nowhere else, made again byte for byte by 'sru data prepare " + recipe + "'"}
+}
+
 // about sets the descriptive fields.
 func (f File) about(desc, official, licence string) File {
 	f.Desc, f.Official, f.Licence = desc, official, licence
@@ -50,10 +57,8 @@ func catalog() []Dataset {
 	const sst = "https://nlp.stanford.edu/sentiment/"
 	const sstLicence = "research use (Socher et al. 2013)"
 	const phrasesDerive = "DERIVED from the official SST train trees (harvardnlp's phrase file is not online at the pinned commit): " +
-		"with the dataset sst-trees in the data directory, run there " +
-		"'unzip -o -d /tmp/sst classification/sst/trainDevTestTrees_PTB.zip trees/train.txt && " +
-		"python3 classification/sst/tools/derive_phrases.py /tmp/sst/trees/train.txt classification/sst' " +
-		"(writes both phrase files, byte-identical)"
+		"run 'sru data download sst-trees && sru data prepare sst-phrases' (writes both phrase files, checked by content " +
+		"against the registry; classification/sst/tools/derive_phrases.py of the staged data does the same in Python)"
 	phrases := func(p string, size int64, sha256 string, content Content, desc string) File {
 		return File{Path: "classification/sst/" + p, Size: size, SHA256: sha256, Content: &content,
 			Source: "derived from classification/sst/trainDevTestTrees_PTB.zip by classification/sst/tools/derive_phrases.py",
@@ -174,31 +179,30 @@ func catalog() []Dataset {
 			File{Path: "speech/fsdd/fsdd_recordings.tar.gz", Size: 15557779, SHA256: "44da0094d75b2622892a415026c79b5124fb6c9d79a83aa12da054466ddf842d",
 				Content: &Content{TarGz, 21128848, "04e1baae96c6a26e39c623f2b01d0182ddae627ba0ac02a3cdc17ba2af99fd9b"},
 				Source:  "tar.gz of " + source(fsddRepo, fsddCommit, "recordings/*.wav") + " (wav bytes unchanged)",
-				Derive: "REPACKED (upstream publishes no archive of the recordings): in the data directory run " +
-					"'git clone https://github.com/Jakobovski/free-spoken-digit-dataset /tmp/fsdd && git -C /tmp/fsdd checkout " + fsddCommit + " && " +
-					"(cd /tmp/fsdd && tar -czf - recordings/*.wav) > speech/fsdd/fsdd_recordings.tar.gz' (verify accepts any tar.gz of the same wav files)",
+				Derive: "REPACKED (upstream publishes no archive of the recordings): run 'sru data prepare fsdd', which downloads " +
+					fsddArchiveURL + " (or takes it with -from FILE) and repacks recordings/*.wav (verify accepts any tar.gz of the same wav files)",
 			}.about("FSDD recordings/{digit}_{speaker}_{take}.wav; takes 0-4 test, 5-49 train",
 				"https://github.com/Jakobovski/free-spoken-digit-dataset", "CC BY-SA 4.0"),
-			stagedOnly("speech/fsdd/fsdd_index.tsv", 362827, "671816894a6eb280ab667fb9982a81cb29d5a14bec24adad1ae51957e295a417",
-				"index of the wavs (digit, speaker, take, split, format, duration, sha256) made when the data was staged").about(
+			prepared("speech/fsdd/fsdd_index.tsv", 362827, "671816894a6eb280ab667fb9982a81cb29d5a14bec24adad1ae51957e295a417",
+				"index of the wavs (digit, speaker, take, split, format, duration, sha256) made when the data was staged", "fsdd").about(
 				"index of fsdd_recordings.tar.gz, one row per wav", "", "CC BY-SA 4.0"),
 			fromGitHub("speech/fsdd/README.fsdd.md", 3977, "523de3cafa0f54707a0ab2760a2d32b640ccfe834a081d7d35c894f1fb6d79f5", fsddRepo, fsddCommit, "README.md").about(
 				"upstream FSDD README (licence, test split)", "https://github.com/Jakobovski/free-spoken-digit-dataset", "CC BY-SA 4.0"),
-			stagedOnly("speech/fsdd/speakers.tsv", 219, "ed8486ea46b73df41fad616389be699b107f27d0b2d835bc145e607d432fa308",
-				"converted to TSV from the speaker dict of "+source(fsddRepo, fsddCommit, "metadata.py")+" when the data was staged").about(
+			prepared("speech/fsdd/speakers.tsv", 219, "ed8486ea46b73df41fad616389be699b107f27d0b2d835bc145e607d432fa308",
+				"converted to TSV from the speaker dict of "+source(fsddRepo, fsddCommit, "metadata.py")+" when the data was staged", "fsdd").about(
 				"FSDD speakers: gender, accent, language", "https://github.com/Jakobovski/free-spoken-digit-dataset", "CC BY-SA 4.0"),
 		}},
 		{Name: "yesno", Task: "speech", Desc: "Kaldi yesno: 60 8 kHz wavs of 8 yes/no words each (substitute for Switchboard)", Files: []File{
 			File{Path: "speech/yesno/waves_yesno.tar.gz", Size: 4701699, SHA256: "9add5e7ed546220376ee9a626883bba12e59fe712d36d1f9704bf2a0257adf6b",
 				Content: &Content{TarGz, 5886193, "5f4067e9fdf40160bf1b6f128b75f576d9a919aa718361b372023798c0581745"},
 				Source:  "tar.gz of " + source(yesnoRepo, yesnoCommit, "waves_yesno/") + " (wav bytes unchanged)",
-				Derive: "REPACKED (not byte-identical to the OpenSLR tarball): in the data directory run " +
-					"'git clone https://github.com/keighrim/kaldi-yesno-tutorial /tmp/yesno && git -C /tmp/yesno checkout " + yesnoCommit + " && " +
-					"(cd /tmp/yesno && tar -czf - waves_yesno/*.wav waves_yesno/README) > speech/yesno/waves_yesno.tar.gz' (verify accepts any tar.gz of the same files)",
+				Derive: "REPACKED (not byte-identical to the OpenSLR tarball): run 'sru data prepare yesno', which downloads " +
+					yesnoOfficialURL + " and repacks waves_yesno/*.wav and README, or give it the archive of " + yesnoRepo + " at commit " +
+					yesnoCommit + " (the source of the staged copy) with -from FILE (verify accepts any tar.gz of the same files)",
 			}.about("yesno waves_yesno/*.wav (transcript in the name: 1 yes, 0 no) and README",
 				"http://www.openslr.org/resources/1/waves_yesno.tar.gz", "per openslr.org/1"),
-			stagedOnly("speech/yesno/yesno_index.tsv", 8255, "4a03db38a8d7379abfd0bc689c7d9aac78077929ae11f2e51272900a525df13b",
-				"index of the wavs (transcript, format, duration, sha256) made when the data was staged").about(
+			prepared("speech/yesno/yesno_index.tsv", 8255, "4a03db38a8d7379abfd0bc689c7d9aac78077929ae11f2e51272900a525df13b",
+				"index of the wavs (transcript, format, duration, sha256) made when the data was staged", "yesno").about(
 				"index of waves_yesno.tar.gz with YES/NO transcripts", "", "per openslr.org/1"),
 		}},
 

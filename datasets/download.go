@@ -20,8 +20,18 @@ import (
 
 // Options tunes Download.
 type Options struct {
-	// Client fetches the URLs; nil means http.DefaultClient. Cancel through the context.
+	// Client fetches the URLs; nil means a client with ConnectTimeout and IdleTimeout. Cancel
+	// through the context.
 	Client *http.Client
+	// ConnectTimeout bounds connecting and the TLS handshake of the default client (0:
+	// DefaultConnectTimeout). IdleTimeout bounds every wait for the server, with any client:
+	// for the response, and between two reads of its body (0: DefaultIdleTimeout).
+	ConnectTimeout, IdleTimeout time.Duration
+	// Attempts is how many times a file is tried when its failure may be transient (network
+	// errors, stalls, HTTP 5xx, 408 and 429, bodies cut short; 0: DefaultAttempts). Backoff is
+	// the wait before the second attempt, doubled before each further one (0: DefaultBackoff).
+	Attempts int
+	Backoff  time.Duration
 	// Mirror, when set, is a base URL (http:// or https://) or a directory holding a copy of a
 	// data directory (such as gosru's staged data): every file, the ones without URL included,
 	// is then taken from Mirror/<path> instead of its URL, and checked the same way.
@@ -119,9 +129,7 @@ func (r *Registry) Download(ctx context.Context, dir string, names []string, opt
 	if err != nil {
 		return nil, err
 	}
-	if opt.Client == nil {
-		opt.Client = http.DefaultClient
-	}
+	opt = opt.withDefaults()
 	logf := func(format string, args ...any) {
 		if opt.Log != nil {
 			fmt.Fprintf(opt.Log, format+"\n", args...)
@@ -154,7 +162,7 @@ func (r *Registry) Download(ctx context.Context, dir string, names []string, opt
 		if was != "" {
 			logf("replacing %s%s", f.Path, was)
 		}
-		if err := fetch(ctx, opt, src, target, &f); err != nil {
+		if err := fetchWithRetries(ctx, opt, src, target, &f, logf); err != nil {
 			if ctx.Err() != nil {
 				return out, fmt.Errorf("datasets: download: %w", ctx.Err())
 			}
@@ -206,7 +214,7 @@ func fetch(ctx context.Context, opt Options, src fetchSource, target string, f *
 			err = fmt.Errorf("%s from %s: %w", f.Path, src.url, err)
 		}
 	}()
-	body, length, err := open(ctx, opt.Client, src)
+	body, length, err := open(ctx, opt, src)
 	if err != nil {
 		return err
 	}
@@ -236,6 +244,7 @@ func fetch(ctx context.Context, opt Options, src fetchSource, target string, f *
 	} else if f.Content != nil {
 		limit = 2*max(f.Size, f.Content.Size) + 1<<20
 	}
+	announced := length // -1 when the server did not say
 	if length <= 0 {
 		length = want.Size
 	}
@@ -263,6 +272,9 @@ func fetch(ctx context.Context, opt Options, src fetchSource, target string, f *
 	n, err := io.Copy(w, io.LimitReader(body, limit))
 	if err != nil {
 		return err
+	}
+	if !src.local && n < announced && n < limit {
+		return transient(fmt.Errorf("the connection closed after %d of %d bytes", n, length))
 	}
 	if zw != nil {
 		if err := zw.Close(); err != nil {
@@ -296,7 +308,7 @@ func fetch(ctx context.Context, opt Options, src fetchSource, target string, f *
 }
 
 // open starts reading src; length is the announced size, or -1.
-func open(ctx context.Context, client *http.Client, src fetchSource) (io.ReadCloser, int64, error) {
+func open(ctx context.Context, opt Options, src fetchSource) (io.ReadCloser, int64, error) {
 	if src.local {
 		fh, err := os.Open(src.url)
 		if err != nil {
@@ -309,23 +321,39 @@ func open(ctx context.Context, client *http.Client, src fetchSource) (io.ReadClo
 		}
 		return fh, st.Size(), nil
 	}
+	wd, ctx := newWatchdog(ctx, opt.IdleTimeout)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src.url, nil)
 	if err != nil {
+		wd.stop()
 		return nil, 0, err
 	}
 	req.Header.Set("User-Agent", "gosru-data")
 	// Asking for identity keeps net/http from transparently gunzipping a .gz served with
 	// Content-Encoding: gzip, which would break the hash.
 	req.Header.Set("Accept-Encoding", "identity")
-	resp, err := client.Do(req)
+	resp, err := opt.Client.Do(req)
 	if err != nil {
+		wd.stop()
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err // fetch names the URL
+		}
+		if err = wd.explain(err, "response"); !isTransient(err) {
+			err = transient(err)
+		}
 		return nil, 0, err
 	}
 	if resp.StatusCode != http.StatusOK {
 		resp.Body.Close()
-		return nil, 0, fmt.Errorf("HTTP %s", resp.Status)
+		wd.stop()
+		err := fmt.Errorf("HTTP %s", resp.Status)
+		switch c := resp.StatusCode; {
+		case c >= 500, c == http.StatusRequestTimeout, c == http.StatusTooManyRequests:
+			err = transient(err)
+		}
+		return nil, 0, err
 	}
-	return resp.Body, resp.ContentLength, nil
+	return &watchedBody{body: resp.Body, w: wd}, resp.ContentLength, nil
 }
 
 // syncDir makes a rename durable; where directories cannot be synced the rename stands anyway.

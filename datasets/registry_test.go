@@ -15,11 +15,13 @@ import (
 )
 
 // stagedDir returns the staged data directory ($SRU_DATA, else ../shared/data beside the repo
-// root) and skips the test when it holds no MANIFEST.tsv.
+// root). When it holds no MANIFEST.tsv the test fails if SRU_DATA names it, and is skipped,
+// saying so, if it was only guessed.
 func stagedDir(t *testing.T) string {
 	t.Helper()
 	dir := os.Getenv("SRU_DATA")
-	if dir == "" {
+	set := dir != ""
+	if !set {
 		wd, err := os.Getwd()
 		if err != nil {
 			t.Fatal(err)
@@ -39,7 +41,10 @@ func stagedDir(t *testing.T) string {
 	}
 	manifest := filepath.Join(dir, "MANIFEST.tsv")
 	if _, err := os.Stat(manifest); errors.Is(err, fs.ErrNotExist) {
-		t.Skipf("no staged data: %s does not exist", manifest)
+		if set {
+			t.Fatalf("SRU_DATA=%s holds no MANIFEST.tsv", dir)
+		}
+		t.Skipf("SRU_DATA is not set and there is no staged data beside the repository (%s does not exist)", manifest)
 	} else if err != nil {
 		t.Fatal(err)
 	}

@@ -168,7 +168,7 @@ func (o *openBLAS) sgemm(transA, transB bool, m, n, k int, alpha float32, a []fl
 	// All are non-negative, so the OR exceeds int32 exactly when one of them does; such
 	// sizes would overflow OpenBLAS's 32-bit integers, and gonum takes them instead.
 	if m|n|k|lda|ldb|ldc > math.MaxInt32 {
-		gonumGemm{}.sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		gonumParallelGemm{}.sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	C.sru_sgemm(o.sgemmFn, cblasOp(transA), cblasOp(transB), C.int(m), C.int(n), C.int(k),
@@ -179,7 +179,7 @@ func (o *openBLAS) sgemm(transA, transB bool, m, n, k int, alpha float32, a []fl
 
 func (o *openBLAS) dgemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
 	if m|n|k|lda|ldb|ldc > math.MaxInt32 {
-		gonumGemm{}.dgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		gonumParallelGemm{}.dgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	C.sru_dgemm(o.dgemmFn, cblasOp(transA), cblasOp(transB), C.int(m), C.int(n), C.int(k),

@@ -48,7 +48,11 @@ func NewCPU[T Float](opts CPUOptions) (*CPU[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	return &CPU[T]{pool: NewPool(opts.Workers), gemm: gb}, nil
+	pool := NewPool(opts.Workers)
+	if g, ok := gb.(*gonumGemm); ok {
+		g.pool = pool // the pure-Go GEMM spreads its tiles over the device's workers
+	}
+	return &CPU[T]{pool: pool, gemm: gb}, nil
 }
 
 // MustCPU is NewCPU with the default options ("auto" BLAS); it cannot fail.

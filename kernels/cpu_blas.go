@@ -28,11 +28,11 @@ func openGemmBackend(which string) (gemmBackend, error) {
 		if gb, err := openOpenBLAS(); err == nil {
 			return gb, nil
 		}
-		return gonumGemm{}, nil
+		return newGonumGemm(), nil
 	case "openblas":
 		return openOpenBLAS()
 	case "go":
-		return gonumGemm{}, nil
+		return newGonumGemm(), nil
 	}
 	return nil, fmt.Errorf("kernels: unknown BLAS backend %q (want auto, openblas or go)", which)
 }

@@ -34,6 +34,17 @@ func gonumBackend(tb testing.TB) gemmBackend {
 	return gb
 }
 
+// gonumPooled is the pure-Go backend on a pool of GOMAXPROCS workers, as NewCPU makes it.
+func gonumPooled(tb testing.TB) gemmBackend {
+	g := gonumBackend(tb).(*gonumGemm)
+	g.pool = NewPool(0)
+	tb.Cleanup(g.pool.Close)
+	return g
+}
+
+// gonumParallel is gonum's own parallel GEMM, the baseline of the pooled one.
+func gonumParallel(testing.TB) gemmBackend { return gonumParallelGemm{} }
+
 // cpuWith makes a one-worker CPU device over a given backend.
 func cpuWith[T Float](gb gemmBackend) *CPU[T] {
 	return &CPU[T]{pool: NewPool(1), gemm: gb}
@@ -54,6 +65,11 @@ func TestGemmGonum(t *testing.T) {
 		t.Errorf("name %q", gb.name())
 	}
 	testBackend(t, gb)
+	// The same on a pool of three workers, which split the tiles of C between them.
+	pooled := gonumBackend(t).(*gonumGemm)
+	pooled.pool = NewPool(3)
+	defer pooled.pool.Close()
+	t.Run("pooled", func(t *testing.T) { testBackend(t, pooled) })
 }
 
 func testBackend(t *testing.T, gb gemmBackend) {
@@ -300,12 +316,17 @@ func TestGemmAllocs(t *testing.T) {
 		size int
 	}{
 		{"openblas", openBLASOrSkip, 256},
-		// gonum starts goroutines for products of 4 or more 64×64 blocks; below that it
-		// allocates nothing.
-		{"gonum", gonumBackend, 64},
+		// Large enough that gonum's own Sgemm would start goroutines (4 or more 64×64 blocks):
+		// the tiled backend must still allocate nothing, on a pool of several workers.
+		{"gonum", gonumBackend, 256},
 	} {
 		t.Run(be.name, func(t *testing.T) {
 			d := cpuWith[float32](be.open(t))
+			if g, ok := d.gemm.(*gonumGemm); ok {
+				d.pool = NewPool(4)
+				defer d.pool.Close()
+				g.pool = d.pool
+			}
 			s := be.size
 			a, b, c := d.Alloc(2*s*s), d.Alloc(2*s*s), d.Alloc(2*s*s)
 			if n := testing.AllocsPerRun(20, func() {
@@ -385,7 +406,7 @@ func BenchmarkSgemm(b *testing.B) {
 	for _, be := range []struct {
 		name string
 		open func(testing.TB) gemmBackend
-	}{{"openblas", openBLASOrSkip}, {"gonum", gonumBackend}} {
+	}{{"openblas", openBLASOrSkip}, {"gonum", gonumPooled}, {"gonum_parallel", gonumParallel}} {
 		b.Run(be.name, func(b *testing.B) {
 			gb := be.open(b)
 			b.Logf("%s", gb.name())

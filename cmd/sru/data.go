@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -23,7 +24,7 @@ func init() {
 	})
 }
 
-const dataUsage = `data list|download|verify [flags] [NAME...]
+const dataUsage = `data list|download|verify|prepare [flags] [NAME...]
 
   sru data list [NAME...]        the datasets: the task that trains on each (or that its task
                                  is not implemented yet), files, size, how many are present;
@@ -31,17 +32,23 @@ const dataUsage = `data list|download|verify [flags] [NAME...]
   sru data download NAME...|all  fetch the files, check their size and sha256, move them
                                  into place; files already there are skipped
   sru data verify [NAME...]      hash the present files: ok, missing or corrupt
+  sru data prepare RECIPE...     make files no URL serves from official ones, and check each
+                                 against the registry: sst-phrases (from the sst-trees zip),
+                                 fsdd (from the FSDD repository's archive at the pinned
+                                 commit, -from FILE or downloaded; else the index from the
+                                 tarball present), yesno (from OpenSLR's waves_yesno.tar.gz,
+                                 likewise)
 
 NAME is a dataset (mr, subj, cr, mpqa, trec, sst2, sst5, sst-trees, ptb, squad, fsdd, yesno,
 multi30k, wmt14), a task (classification, lm, squad, speech, translation) or all.
 The data directory is --data-dir, else $SRU_DATA, else ./data.
 A few files were made when gosru's data was staged and no URL has them (SST phrases, SQuAD
-train, the speech archives and indexes): download says how to make each, or takes them from a
-copy of the staged data with --mirror.`
+train, the speech archives and indexes): prepare makes most of them from official files,
+download says how to make each, or takes them from a copy of the staged data with --mirror.`
 
 func runData(e *env, args []string) error {
 	if len(args) == 0 {
-		return usagef("missing subcommand: list, download or verify (run 'sru help data')")
+		return usagef("missing subcommand: list, download, verify or prepare (run 'sru help data')")
 	}
 	switch args[0] {
 	case "-h", "-help", "--help":
@@ -56,8 +63,10 @@ func runData(e *env, args []string) error {
 		return runDataDownload(e, args[1:])
 	case "verify":
 		return runDataVerify(e, args[1:])
+	case "prepare":
+		return runDataPrepare(e, args[1:])
 	}
-	return usagef("unknown subcommand %q: want list, download or verify", args[0])
+	return usagef("unknown subcommand %q: want list, download, verify or prepare", args[0])
 }
 
 // dataFlags is the flag set of a data subcommand, with --data-dir.
@@ -168,6 +177,8 @@ func listFiles(e *env, dir string, names []string) error {
 func runDataDownload(e *env, args []string) error {
 	fs := dataFlags(e, "data download")
 	mirror := fs.String("mirror", "", "take the files from this base URL or directory (a copy of a data directory) instead of their URLs")
+	idle := fs.Duration("idle-timeout", datasets.DefaultIdleTimeout, "give up on an attempt when the server sends nothing for this long")
+	attempts := fs.Int("attempts", datasets.DefaultAttempts, "tries per file when a failure may be transient (network errors, stalls, HTTP 5xx), with doubling waits between them")
 	names, err := parseNames(fs, args)
 	if err != nil {
 		return err
@@ -181,7 +192,10 @@ func runDataDownload(e *env, args []string) error {
 	dir := dataDir(fs)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opt := datasets.Options{Mirror: *mirror, Log: e.stderr}
+	if *idle <= 0 || *attempts < 1 {
+		return usagef("-idle-timeout must be positive and -attempts at least 1")
+	}
+	opt := datasets.Options{Mirror: *mirror, Log: e.stderr, IdleTimeout: *idle, Attempts: *attempts}
 	if e.stderrIsTerminal {
 		opt.Progress = e.stderr
 	}
@@ -261,4 +275,38 @@ func downloadCommand(fs *flag.FlagSet, names []string) string {
 		names = []string{"all"}
 	}
 	return cmd + " " + strings.Join(names, " ")
+}
+
+func runDataPrepare(e *env, args []string) error {
+	fs := dataFlags(e, "data prepare")
+	from := fs.String("from", "", "a local copy of the official download the recipe starts from (one recipe only)")
+	names, err := parseNames(fs, args)
+	if err != nil {
+		return err
+	}
+	var known []string
+	for _, r := range datasets.Recipes() {
+		known = append(known, r.Name)
+	}
+	if len(names) == 0 {
+		return usagef("name a recipe to prepare: %s", strings.Join(known, ", "))
+	}
+	for _, n := range names {
+		if !slices.Contains(known, n) {
+			return usagef("unknown recipe %q: want %s", n, strings.Join(known, ", "))
+		}
+	}
+	if *from != "" && len(names) > 1 {
+		return usagef("-from names the source of one recipe; prepare one at a time")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	dir := dataDir(fs)
+	for _, n := range names {
+		opt := datasets.PrepareOptions{From: *from, Log: e.stderr}
+		if err := datasets.Default.Prepare(ctx, dir, n, opt); err != nil {
+			return errors.New(strings.TrimPrefix(err.Error(), "datasets: "))
+		}
+	}
+	return nil
 }

@@ -116,6 +116,7 @@ func Tokens(s string) []string {
 // dataset describes the files and preprocessing of one dataset.
 type dataset struct {
 	files    []string // cv: one file; trec: train, test; sst: train, dev, test
+	classes  int      // labels are 0..classes-1; any other label is an error naming file:line
 	phrases  string   // sst: the phrase-level training file
 	latin1   []bool   // per file
 	clean    bool
@@ -123,15 +124,15 @@ type dataset struct {
 }
 
 var datasets = map[string]dataset{
-	"mr":   {files: []string{"rt-polarity.all"}, latin1: []bool{true}, clean: true},
-	"subj": {files: []string{"subj.all"}, latin1: []bool{true}, clean: true},
-	"cr":   {files: []string{"custrev.all"}, latin1: []bool{false}, clean: true},
-	"mpqa": {files: []string{"mpqa.all"}, latin1: []bool{false}, clean: true},
-	"trec": {files: []string{"TREC.train.all", "TREC.test.all"}, latin1: []bool{true, true},
+	"mr":   {files: []string{"rt-polarity.all"}, classes: 2, latin1: []bool{true}, clean: true},
+	"subj": {files: []string{"subj.all"}, classes: 2, latin1: []bool{true}, clean: true},
+	"cr":   {files: []string{"custrev.all"}, classes: 2, latin1: []bool{false}, clean: true},
+	"mpqa": {files: []string{"mpqa.all"}, classes: 2, latin1: []bool{false}, clean: true},
+	"trec": {files: []string{"TREC.train.all", "TREC.test.all"}, classes: 6, latin1: []bool{true, true},
 		clean: true, keepCase: true},
-	"sst2": {files: []string{"stsa.binary.train", "stsa.binary.dev", "stsa.binary.test"},
+	"sst2": {files: []string{"stsa.binary.train", "stsa.binary.dev", "stsa.binary.test"}, classes: 2,
 		phrases: "sst/stsa.binary.phrases.train.derived.gz", latin1: []bool{false, false, false}},
-	"sst5": {files: []string{"stsa.fine.train", "stsa.fine.dev", "stsa.fine.test"},
+	"sst5": {files: []string{"stsa.fine.train", "stsa.fine.dev", "stsa.fine.test"}, classes: 5,
 		phrases: "sst/stsa.fine.phrases.train.derived.gz", latin1: []bool{false, false, false}},
 }
 
@@ -185,6 +186,10 @@ func (s source) read(name, file string, latin1 bool, d dataset) ([]Example, erro
 	}
 	out := make([]Example, len(raw))
 	for i, r := range raw {
+		if int(r.Label) >= d.classes {
+			return nil, fmt.Errorf("classification: %s:%d: label %d is not one of the %d classes of %s (0..%d)",
+				filepath.Join(s.dir, filepath.FromSlash(file)), r.Line, r.Label, d.classes, name, d.classes-1)
+		}
 		text := r.Text
 		if d.clean {
 			text = CleanStr(text, d.keepCase)
@@ -197,6 +202,7 @@ func (s source) read(name, file string, latin1 bool, d dataset) ([]Example, erro
 // Splits are the examples of a run: train, valid and test.
 type Splits struct {
 	Train, Valid, Test []Example
+	Classes            int // the dataset's declared number of classes; every label is below it
 }
 
 // LoadSplits reads a dataset and splits it as the official dataloader.py does, with Python's
@@ -234,7 +240,7 @@ func LoadSplits(name string, fold int, phrases bool, dataDir string) (*Splits, e
 		}
 	}
 	rng := newPyRandom(officialSeed)
-	s := &Splits{}
+	s := &Splits{Classes: d.classes}
 	switch {
 	case CrossValidated(name):
 		all := permute(files[0], rng.perm(len(files[0])))

@@ -125,11 +125,12 @@ func TestOfficialSplitsTREC(t *testing.T) {
 	checkOfficial(t, "trec/3", EmbeddedDataDir)
 }
 
-// TestOfficialSplits checks every dataset when $SRU_DATA holds them.
+// TestOfficialSplits checks every dataset in $SRU_DATA; a missing file fails (checkOfficial).
+// Without the variable it is skipped.
 func TestOfficialSplits(t *testing.T) {
 	dir := os.Getenv("SRU_DATA")
 	if dir == "" {
-		t.Skip("SRU_DATA is not set")
+		t.Skip("SRU_DATA is not set, so the staged classification datasets cannot be checked")
 	}
 	for key := range officialSplits {
 		checkOfficial(t, key, dir)
@@ -249,5 +250,41 @@ func TestMissingFile(t *testing.T) {
 	}
 	if _, err := LoadSplits("mr", 0, false, EmbeddedDataDir); err == nil || !strings.Contains(err.Error(), "only trec") {
 		t.Errorf("embedded mr: %v", err)
+	}
+}
+
+// TestLabelOutsideClasses: a label outside a dataset's declared classes (a stray 7 in binary
+// CR, a 6 in five-class SST) is an error naming the file and line, not a model with more classes.
+func TestLabelOutsideClasses(t *testing.T) {
+	root := writeData(t, 40)
+	file := filepath.Join(root, "classification", "custrev.all")
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(data), "\n")
+	lines[12] = "7 a stray label"
+	if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = LoadSplits("cr", 0, false, root)
+	want := file + ":13: label 7 is not one of the 2 classes of cr (0..1)"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("error %v, want one containing %q", err, want)
+	}
+
+	dir := filepath.Join(root, "classification")
+	for f, body := range map[string]string{"stsa.fine.train": "4 fine\n6 too high\n", "stsa.fine.dev": "0 a\n", "stsa.fine.test": "1 b\n"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = LoadSplits("sst5", 0, false, root)
+	if err == nil || !strings.Contains(err.Error(), "stsa.fine.train:2: label 6 is not one of the 5 classes of sst5") {
+		t.Errorf("sst5: error %v", err)
+	}
+	s, err := LoadSplits("cr", 0, false, writeData(t, 40))
+	if err != nil || s.Classes != 2 {
+		t.Errorf("clean cr: classes %v, err %v", s, err)
 	}
 }

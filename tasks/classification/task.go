@@ -77,12 +77,8 @@ func New[T kernels.Float](cfg Config, dataDir string, dev kernels.Device[T], see
 	if err != nil {
 		return nil, err
 	}
-	t := &Task[T]{cfg: cfg, dev: dev, ps: nn.NewParams(dev)}
-	for _, split := range [][]Example{sp.Train, sp.Valid, sp.Test} {
-		for _, ex := range split {
-			t.classes = max(t.classes, int(ex.Label)+1)
-		}
-	}
+	// The declared classes, not the labels seen: LoadSplits has checked every label against them.
+	t := &Task[T]{cfg: cfg, dev: dev, ps: nn.NewParams(dev), classes: sp.Classes}
 	if len(sp.Train) == 0 || len(sp.Valid) == 0 || len(sp.Test) == 0 {
 		return nil, fmt.Errorf("classification: %s has an empty split (train %d, valid %d, test %d)",
 			cfg.Dataset, len(sp.Train), len(sp.Valid), len(sp.Test))

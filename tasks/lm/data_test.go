@@ -81,19 +81,16 @@ func TestStream(t *testing.T) {
 	}
 }
 
-// TestLoadPTB checks the staged Penn Treebank against its documented counts (skipped without
-// $SRU_DATA).
+// TestLoadPTB checks the staged Penn Treebank against its documented counts. It is skipped
+// without $SRU_DATA; with it set, missing files fail the test (a broken data path must not pass).
 func TestLoadPTB(t *testing.T) {
 	dir := os.Getenv("SRU_DATA")
 	if dir == "" {
-		t.Skip("SRU_DATA not set")
-	}
-	if _, err := os.Stat(SplitFile(dir, "ptb", "train")); err != nil {
-		t.Skip(err)
+		t.Skip("SRU_DATA is not set, so the staged Penn Treebank cannot be checked")
 	}
 	c, err := Load(dir, "ptb")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("SRU_DATA=%s: %v", dir, err)
 	}
 	// Tokens without <eos> plus one <eos> per line (shared/data/README.md).
 	if len(c.Train) != 887521+42068 || len(c.Valid) != 70390+3370 || len(c.Test) != 78669+3761 {
