@@ -25,14 +25,14 @@ type Group struct {
 	// SecondsPerEpoch is the median over runs of their median training seconds per epoch
 	// (0 when no run completed an epoch); SpeedRatio is it divided by SRU's on the same
 	// dataset (0 without SRU there): how many times slower than SRU.
-	SecondsPerEpoch float64 `json:"seconds_per_epoch"`
+	SecondsPerEpoch float64  `json:"seconds_per_epoch"`
+	SpeedRatio      float64  `json:"speed_ratio,omitempty"`
+	Runs            []string `json:"runs"`
+	Devices         []string `json:"devices"`
 	// Variant names the settings of this group's runs where the runs of its dataset and
 	// model differ (e.g. "train.epochs=3"): such runs are grouped apart, and Dataset then
 	// carries the variant in parentheses. Empty when all the runs share their settings.
-	Variant    string   `json:"variant,omitempty"`
-	SpeedRatio float64  `json:"speed_ratio,omitempty"`
-	Runs       []string `json:"runs"`
-	Devices    []string `json:"devices"`
+	Variant string `json:"variant,omitempty"`
 }
 
 // Table is the comparison of models across datasets.
