@@ -175,6 +175,13 @@ func trainOn[T kernels.Float](ctx context.Context, e *env, exp *experiments.Expe
 	if err != nil {
 		return err
 	}
+	rec, err := dataRecord(exp, task, labels)
+	if err != nil {
+		return err
+	}
+	if err := recordData(e, dir, ck != nil, rec); err != nil {
+		return err
+	}
 	text, err := exp.TOML()
 	if err != nil {
 		return err
