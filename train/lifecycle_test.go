@@ -173,3 +173,17 @@ func TestParseEvents(t *testing.T) {
 		t.Fatalf("two objects on a line: %v", err)
 	}
 }
+
+// TestProgressLines: without a terminal, the loop prints a progress line every ProgressEvery.
+func TestProgressLines(t *testing.T) {
+	run := newTestRun(t, newMLPTask(14), 1)
+	var b strings.Builder
+	run.Progress, run.ProgressEvery = &b, 1
+	if _, err := run.Train(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 12 || !strings.HasPrefix(lines[11], "step 12  ") || !strings.Contains(lines[0], " steps/s  loss ") {
+		t.Fatalf("progress lines:\n%s", b.String())
+	}
+}

@@ -72,6 +72,14 @@ func runMain(e *env, args []string) int {
 	switch name {
 	case "help", "-h", "-help", "--help":
 		if len(rest) > 0 {
+			switch rest[0] {
+			case "version":
+				fmt.Fprintln(e.stdout, "usage: sru version\n\nprints the module version, the VCS revision, the Go version and the platform")
+				return 0
+			case "help":
+				printUsage(e.stdout)
+				return 0
+			}
 			if c, ok := commands[rest[0]]; ok {
 				err = c.run(e, []string{"-h"})
 				break

@@ -54,6 +54,13 @@ func runRun(e *env, args []string) error {
 	if file == "" {
 		return usagef("run: which experiment file? (e.g. sru run experiments/quickstart.toml)")
 	}
+	text, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	if err := experiments.CheckSections(file, text); err != nil {
+		return err
+	}
 	exp, err := experiments.Load(file, sets)
 	if err != nil {
 		return err
@@ -251,6 +258,7 @@ func evalOn[T kernels.Float](e *env, exp *experiments.Experiment, ck *train.Chec
 		return err
 	}
 	defer closeDevice(dev, &err)
+	fmt.Fprintf(e.stderr, "device: %s\n", dev.Name())
 	task, _, err := experiments.NewTask(exp, dev)
 	if err != nil {
 		return err
