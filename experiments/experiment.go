@@ -101,6 +101,26 @@ func Parse(file string, text []byte, sets []string) (*Experiment, error) {
 	return &e, nil
 }
 
+// CheckSections rejects, in an experiment file a user wrote, the section of a registered task
+// other than the one the file trains: it would be silently ignored. (Parse accepts them: the
+// config.toml of runs written before tasks registered themselves holds every task's section.)
+func CheckSections(file string, text []byte) error {
+	var head struct {
+		Task string `toml:"task"`
+	}
+	md, err := toml.Decode(string(text), &head)
+	if err != nil || head.Task == "" {
+		return nil // Parse reports it
+	}
+	for _, name := range Tasks() {
+		if name != head.Task && md.IsDefined(name) {
+			return fmt.Errorf("experiments: %s:%d: a [%s] section in an experiment of task %q would be ignored (remove it, or set task = %q)",
+				file, keyLine(string(text), toml.Key{name}), name, head.Task, name)
+		}
+	}
+	return nil
+}
+
 // section returns the section of a registered task in sections, made from its defaults on
 // first use.
 func section(sections map[string]any, r *registered) any {
@@ -111,6 +131,23 @@ func section(sections map[string]any, r *registered) any {
 }
 
 var typeErr = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
+
+// setTypeErr is the TOML decoder's message for a value of the wrong type.
+var setTypeErr = regexp.MustCompile(`^incompatible types: TOML value has type (\w+); destination has type (\w+)$`)
+
+// article puts "a" or "an" before a type name.
+func article(typ string) string {
+	switch typ {
+	case "int64":
+		typ = "integer"
+	case "float64":
+		typ = "float"
+	}
+	if strings.ContainsRune("aeiou", rune(typ[0])) {
+		return "an " + typ
+	}
+	return "a " + typ
+}
 
 // decodeStrict decodes text into e and into the section of each registered task it names, and
 // turns unknown keys and type errors into errors that name the file, the line and the key.
@@ -236,6 +273,14 @@ func applySet(e *Experiment, sections map[string]any, set string) error {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
 			return fmt.Errorf("experiments: -set %s: %s", set, pe.Message)
+		}
+		// Type mismatches name the line of the little document made of the override.
+		if m := typeErr.FindStringSubmatch(err.Error()); m != nil {
+			msg := m[3]
+			if t := setTypeErr.FindStringSubmatch(msg); t != nil {
+				msg = fmt.Sprintf("%s takes %s, not %s", path, article(t[2]), article(t[1]))
+			}
+			return fmt.Errorf("experiments: -set %s: %s", set, msg)
 		}
 		return fmt.Errorf("experiments: -set %s: %w", set, err)
 	}

@@ -121,3 +121,18 @@ func TestEverySectionConfig(t *testing.T) {
 		t.Fatalf("an inactive section is not checked: %v", err)
 	}
 }
+
+func TestSetTypeAndForeignSection(t *testing.T) {
+	_, err := Parse("x.toml", []byte("task = \"classification\"\n"), []string{"train.epochs=abc"})
+	if err == nil || err.Error() != "experiments: -set train.epochs=abc: train.epochs takes an integer, not a string" {
+		t.Fatalf("-set train.epochs=abc: %v", err)
+	}
+	text := "task = \"classification\"\n\n[classification]\ndataset = \"trec\"\n\n[lm]\nmodel = \"sru\"\n"
+	err = CheckSections("x.toml", []byte(text))
+	if err == nil || !strings.HasPrefix(err.Error(), `experiments: x.toml:6: a [lm] section in an experiment of task "classification" would be ignored`) {
+		t.Fatalf("a foreign section: %v", err)
+	}
+	if err := CheckSections("x.toml", []byte("task = \"lm\"\n[lm]\nunroll = 7\n")); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -29,6 +29,10 @@ type Group struct {
 	SpeedRatio      float64  `json:"speed_ratio,omitempty"`
 	Runs            []string `json:"runs"`
 	Devices         []string `json:"devices"`
+	// Variant names the settings of this group's runs where the runs of its dataset and
+	// model differ (e.g. "train.epochs=3"): such runs are grouped apart, and Dataset then
+	// carries the variant in parentheses. Empty when all the runs share their settings.
+	Variant string `json:"variant,omitempty"`
 }
 
 // Table is the comparison of models across datasets.
@@ -41,10 +45,12 @@ type Table struct {
 }
 
 // Compare reads the summary.json of each run directory and aggregates them; runs without one
-// (unfinished) are listed in the table's Skipped.
+// (unfinished) are listed in the table's Skipped. The runs' config.toml splits a dataset and
+// model's runs into groups of equal settings (seed and fold aside), and names repeated seeds.
 func Compare(dirs []string) (*Table, error) {
 	var sums []*train.Summary
 	var skipped []Skipped
+	settings := map[string]runSettings{}
 	for _, d := range dirs {
 		s, err := readSummary(d)
 		if err != nil {
@@ -56,8 +62,13 @@ func Compare(dirs []string) (*Table, error) {
 		}
 		s.RunDir = d // where it was found: the run may have moved since it was written
 		sums = append(sums, s)
+		set, fold, err := readSettings(d)
+		if err != nil {
+			return nil, err
+		}
+		settings[d] = runSettings{set, fold}
 	}
-	t, err := Aggregate(sums)
+	t, err := aggregate(sums, settings)
 	if err != nil {
 		return nil, err
 	}
@@ -69,6 +80,16 @@ func Compare(dirs []string) (*Table, error) {
 // Summary.RunDir names the runs. Runs in one group that select different metrics are an
 // error: averaging them would be meaningless.
 func Aggregate(sums []*train.Summary) (*Table, error) {
+	return aggregate(sums, nil)
+}
+
+// runSettings are a run's settings without seed and fold, and its fold ("" when none).
+type runSettings struct {
+	settings Settings
+	fold     string
+}
+
+func aggregate(sums []*train.Summary, settings map[string]runSettings) (*Table, error) {
 	type key struct{ dataset, model string }
 	t := &Table{}
 	var datasets []string
@@ -100,15 +121,21 @@ func Aggregate(sums []*train.Summary) (*Table, error) {
 		}
 		slices.SortFunc(models, modelOrder)
 		for _, m := range models {
-			g, notes, err := aggregateGroup(d, m, members[key{d, m}])
-			if err != nil {
-				return nil, err
-			}
-			t.Groups = append(t.Groups, g)
-			t.Notes = append(t.Notes, notes...)
-			for _, dev := range g.Devices {
-				if !slices.Contains(devices, dev) {
-					devices = append(devices, dev)
+			for _, sub := range bySettings(d, m, members[key{d, m}], settings, &t.Notes) {
+				g, notes, err := aggregateGroup(d, m, sub.runs)
+				if err != nil {
+					return nil, err
+				}
+				if sub.variant != "" {
+					g.Variant = sub.variant
+					g.Dataset = d + " (" + sub.variant + ")"
+				}
+				t.Groups = append(t.Groups, g)
+				t.Notes = append(t.Notes, notes...)
+				for _, dev := range g.Devices {
+					if !slices.Contains(devices, dev) {
+						devices = append(devices, dev)
+					}
 				}
 			}
 		}
@@ -123,6 +150,79 @@ func Aggregate(sums []*train.Summary) (*Table, error) {
 		t.Notes = append(t.Notes, "the times come from different devices ("+strings.Join(devices, "; ")+"): their ratios compare machines as well as models")
 	}
 	return t, nil
+}
+
+type settingsGroup struct {
+	variant string
+	runs    []*train.Summary
+}
+
+// bySettings splits the runs of one dataset and model into groups of equal settings (a
+// group's variant names its values of the settings that differ) and notes the split and any
+// seed that appears more than once in a group.
+func bySettings(dataset, model string, runs []*train.Summary, settings map[string]runSettings, notes *[]string) []settingsGroup {
+	var keys []string
+	groups := map[string][]*train.Summary{}
+	sets := map[string]Settings{}
+	for _, s := range runs {
+		set := settings[s.RunDir].settings
+		k := set.key()
+		if _, ok := groups[k]; !ok {
+			keys = append(keys, k)
+			sets[k] = set
+		}
+		groups[k] = append(groups[k], s)
+	}
+	name := dataset + " " + displayName(model)
+	var diff []string
+	if len(keys) > 1 {
+		all := make([]Settings, len(keys))
+		for i, k := range keys {
+			all[i] = sets[k]
+		}
+		diff = differing(all)
+		*notes = append(*notes, fmt.Sprintf("%s: the runs differ in %s; they are grouped apart, not pooled",
+			name, strings.Join(diff, ", ")))
+	}
+	var out []settingsGroup
+	for _, k := range keys {
+		g := settingsGroup{runs: groups[k]}
+		if len(keys) > 1 {
+			g.variant = variantName(sets[k], diff)
+		}
+		seen := map[string][]string{}
+		var order []string
+		for _, s := range g.runs {
+			if settings[s.RunDir].settings == nil {
+				continue // no config.toml (or bare summaries): seeds are not checked
+			}
+			fold := settings[s.RunDir].fold
+			if fold == "" {
+				fold = s.Labels["fold"]
+			}
+			id := fmt.Sprintf("seed %d", s.Seed)
+			if fold != "" {
+				id += " fold " + fold
+			}
+			if _, ok := seen[id]; !ok {
+				order = append(order, id)
+			}
+			seen[id] = append(seen[id], s.RunDir)
+		}
+		for _, id := range order {
+			if dirs := seen[id]; len(dirs) > 1 {
+				label := name
+				if g.variant != "" {
+					label += " (" + g.variant + ")"
+				}
+				*notes = append(*notes, fmt.Sprintf("%s: %s appears in %d runs (%s): repeats of one seed are not independent samples, yet n counts each",
+					label, id, len(dirs), strings.Join(dirs, ", ")))
+			}
+		}
+		out = append(out, g)
+	}
+	slices.SortStableFunc(out, func(a, b settingsGroup) int { return strings.Compare(a.variant, b.variant) })
+	return out
 }
 
 func aggregateGroup(dataset, model string, runs []*train.Summary) (Group, []string, error) {

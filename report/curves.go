@@ -18,6 +18,8 @@ type Curves struct {
 	// Valid holds the validation evaluations; Loss the training loss events (each the mean
 	// loss since the one before).
 	Valid, Loss []Point
+	// Warning is set when metrics.jsonl ended in a torn line (left out).
+	Warning string
 }
 
 // Point is one event: its step, its training time (evaluation excluded) and its value.
@@ -49,7 +51,7 @@ func ReadAllCurves(dirs []string, metric string) ([]*Curves, []Skipped, error) {
 // ReadCurves reads a run's curves; metric "" takes the run's selection metric from
 // summary.json, or for an unfinished run guesses it from the validation events.
 func ReadCurves(dir, metric string) (*Curves, error) {
-	events, err := train.ReadEvents(dir)
+	events, warning, err := train.ReadEventsWarn(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("report: %s: no %s: %w", dir, train.MetricsFile, fs.ErrNotExist)
 	}
@@ -60,7 +62,7 @@ func ReadCurves(dir, metric string) (*Curves, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Curves{Dir: dir, Metric: metric}
+	c := &Curves{Dir: dir, Metric: metric, Warning: warning}
 	if s != nil {
 		c.Dataset, c.Model = identify(s.Experiment, s.Labels)
 		if c.Metric == "" {

@@ -115,6 +115,12 @@ func ReadCheckpoint(path string) (*Checkpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("train: read checkpoint: %w", err)
 	}
+	return DecodeCheckpoint(path, raw)
+}
+
+// DecodeCheckpoint verifies and decodes the bytes of a checkpoint file; path names it in
+// errors. Anything but an intact checkpoint is an error wrapping ErrCorrupt.
+func DecodeCheckpoint(path string, raw []byte) (*Checkpoint, error) {
 	if len(raw) < len(checkpointMagic)+sha256.Size || !bytes.HasPrefix(raw, []byte(checkpointMagic)) {
 		return nil, fmt.Errorf("train: %s: %w: not a gosru checkpoint or truncated", path, ErrCorrupt)
 	}
@@ -126,7 +132,42 @@ func ReadCheckpoint(path string) (*Checkpoint, error) {
 	if err := gob.NewDecoder(bytes.NewReader(body[len(checkpointMagic):])).Decode(&ck); err != nil {
 		return nil, fmt.Errorf("train: %s: %w: %v", path, ErrCorrupt, err)
 	}
+	if err := ck.check(); err != nil {
+		return nil, fmt.Errorf("train: %s: %w: %v", path, ErrCorrupt, err)
+	}
 	return &ck, nil
+}
+
+// check rejects a checkpoint whose fields contradict each other (a file that passed its
+// checksum but was written by a broken writer, or crafted).
+func (ck *Checkpoint) check() error {
+	switch {
+	case ck.Epoch < 0 || ck.Step < 0 || ck.Cursor < 0 || ck.MetricsOffset < -1:
+		return fmt.Errorf("negative position (epoch %d, step %d, cursor %d, metrics offset %d)", ck.Epoch, ck.Step, ck.Cursor, ck.MetricsOffset)
+	case ck.Perm != nil && ck.Cursor > len(ck.Perm):
+		return fmt.Errorf("cursor %d past the epoch's %d batches", ck.Cursor, len(ck.Perm))
+	}
+	for i, b := range ck.Perm {
+		if b < 0 || b >= len(ck.Perm) {
+			return fmt.Errorf("batch order holds %d at %d, outside 0..%d", b, i, len(ck.Perm)-1)
+		}
+	}
+	for _, p := range ck.Params {
+		n := 1
+		for _, d := range p.Shape {
+			if d < 0 || d > 1<<40 {
+				return fmt.Errorf("parameter %s has shape %v", p.Name, p.Shape)
+			}
+			n *= d
+		}
+		if p.Bits != 32 && p.Bits != 64 {
+			return fmt.Errorf("parameter %s is float%d", p.Name, p.Bits)
+		}
+		if len(p.Data) != n*p.Bits/8 {
+			return fmt.Errorf("parameter %s%v has %d bytes, want %d", p.Name, p.Shape, len(p.Data), n*p.Bits/8)
+		}
+	}
+	return nil
 }
 
 // captureParams copies every parameter to the host.

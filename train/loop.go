@@ -35,10 +35,12 @@ type Run[T kernels.Float] struct {
 	Task   Task[T]
 	Dev    kernels.Device[T]
 	// Out gets one line per epoch and the final result; Progress gets the progress bar when
-	// ShowProgress (set it when stderr is a terminal).
-	Out          io.Writer
-	Progress     io.Writer
-	ShowProgress bool
+	// ShowProgress (set it when stderr is a terminal), else a progress line every
+	// ProgressEvery (30 s when 0): step, steps per second and mean loss since the last line.
+	Out           io.Writer
+	Progress      io.Writer
+	ShowProgress  bool
+	ProgressEvery time.Duration
 	// AfterEpoch, when set, is called after each epoch's checkpoint; returning false stops the
 	// run there as an interrupt would (tests use it).
 	AfterEpoch func(epoch int) bool
@@ -108,11 +110,31 @@ func (r *Run[T]) Train(ctx context.Context, ck *Checkpoint) (*Summary, error) {
 
 	l := &loop[T]{Run: r, ps: ps, pcg: pcg, g: g, opt: opt, st: st, log: log, start: time.Now()}
 	l.wallBase = st.hist.WallSeconds
+	// A resume under another config (sru resume -force) must leave a checkpoint that says so.
+	l.configChanged = ck != nil && ck.Config != r.ConfigTOML
 	err = l.train(ctx)
 	if err != nil {
 		return nil, err
 	}
+	if err := l.finalCheckpoints(); err != nil {
+		return nil, err
+	}
 	return l.finish()
+}
+
+// finalCheckpoints makes every run that ends (its epochs done, max_steps reached, stopped
+// early) end with a step checkpoint of its last step and a best.ckpt: the last model when no
+// validation split picked one.
+func (l *loop[T]) finalCheckpoints() error {
+	if _, err := os.Stat(filepath.Join(l.Dir, stepCheckpointName(l.st.step))); err != nil || l.configChanged {
+		if err := l.checkpoint(); err != nil {
+			return err
+		}
+	}
+	if !l.st.hist.HasBest {
+		return l.writeCheckpoint(BestCheckpoint(l.Dir))
+	}
+	return nil
 }
 
 // replayBeginEpoch calls the task's BeginEpoch for the checkpoint's epoch with the RNG state the
@@ -147,6 +169,8 @@ type loop[T kernels.Float] struct {
 	statsHost []T
 	// lastValid is the most recent validation result (for the epoch line).
 	lastValid Metrics
+	// configChanged is set when the run resumed a checkpoint of another config.
+	configChanged bool
 }
 
 func (r *Run[T]) optimizer(ps *nn.Params[T]) nn.Optimizer {
@@ -237,6 +261,7 @@ func (l *loop[T]) steps(ctx context.Context, nb int, hasValid bool) error {
 	var lossSum float64
 	var lossN, items int
 	tick := time.Now()
+	lines := l.progressLines()
 	for l.st.cursor < nb {
 		if ctx.Err() != nil {
 			if err := l.checkpoint(); err != nil {
@@ -275,6 +300,9 @@ func (l *loop[T]) steps(ctx context.Context, nb int, hasValid bool) error {
 		items += n
 		if bar != nil {
 			bar.Add(1)
+		}
+		if lines != nil {
+			lines.add(l.st.step, lv)
 		}
 		if l.Cfg.LogEverySteps > 0 && l.st.step%l.Cfg.LogEverySteps == 0 {
 			el := time.Since(tick).Seconds()
@@ -377,6 +405,39 @@ func (l *loop[T]) newPerm(nb int) []int {
 		p[i] = i
 	}
 	return p
+}
+
+// progressLines is the progress output when stderr is not a terminal (a log file, a pipe):
+// a line every ProgressEvery.
+func (l *loop[T]) progressLines() *progressLine {
+	if l.ShowProgress || l.Progress == nil {
+		return nil
+	}
+	every := l.ProgressEvery
+	if every <= 0 {
+		every = 30 * time.Second
+	}
+	return &progressLine{w: l.Progress, every: every, since: time.Now(), fromStep: l.st.step}
+}
+
+type progressLine struct {
+	w        io.Writer
+	every    time.Duration
+	since    time.Time
+	fromStep int
+	lossSum  float64
+	lossN    int
+}
+
+func (p *progressLine) add(step int, loss float64) {
+	p.lossSum += loss
+	p.lossN++
+	el := time.Since(p.since)
+	if el < p.every {
+		return
+	}
+	fmt.Fprintf(p.w, "step %d  %.2f steps/s  loss %.4f\n", step, float64(step-p.fromStep)/el.Seconds(), p.lossSum/float64(p.lossN))
+	p.since, p.fromStep, p.lossSum, p.lossN = time.Now(), step, 0, 0
 }
 
 func (l *loop[T]) progressBar(nb int) *progressbar.ProgressBar {

@@ -104,22 +104,48 @@ func (m *metricsLog) offset() int64 {
 
 func (m *metricsLog) close() error { return m.f.Close() }
 
-// ReadEvents reads a run's metrics.jsonl.
+// ReadEvents reads a run's metrics.jsonl (see ParseEvents); a torn last line is left out.
 func ReadEvents(dir string) ([]Event, error) {
-	raw, err := os.ReadFile(filepath.Join(dir, MetricsFile))
+	events, _, err := ReadEventsWarn(dir)
+	return events, err
+}
+
+// ReadEventsWarn reads a run's metrics.jsonl like ReadEvents and also returns the warning
+// about a torn last line, "" when there is none.
+func ReadEventsWarn(dir string) ([]Event, string, error) {
+	path := filepath.Join(dir, MetricsFile)
+	raw, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("train: %w", err)
+		return nil, "", fmt.Errorf("train: %w", err)
 	}
+	return ParseEvents(path, raw)
+}
+
+// ParseEvents parses metrics.jsonl text, one JSON event a line; name names the file in
+// errors. A line that does not parse is an error naming file:line, except the last line when
+// it has no newline: a writer killed in the middle of a line leaves it torn, and it is left
+// out with a warning instead. Blank lines are skipped.
+func ParseEvents(name string, raw []byte) ([]Event, string, error) {
 	var events []Event
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	for dec.More() {
+	line := 0
+	for len(raw) > 0 {
+		line++
+		text, rest, complete := bytes.Cut(raw, []byte("\n"))
+		raw = rest
+		if len(bytes.TrimSpace(text)) == 0 {
+			continue
+		}
 		var e Event
-		if err := dec.Decode(&e); err != nil {
-			return events, fmt.Errorf("train: %s: %w", filepath.Join(dir, MetricsFile), err)
+		if err := json.Unmarshal(text, &e); err != nil {
+			if !complete {
+				return events, fmt.Sprintf("%s:%d: torn last line left out (%d bytes, no newline: the writer was stopped mid-line)",
+					name, line, len(text)), nil
+			}
+			return events, "", fmt.Errorf("train: %s:%d: %w", name, line, err)
 		}
 		events = append(events, e)
 	}
-	return events, nil
+	return events, "", nil
 }
 
 // Summary is summary.json: the result of a finished (or stopped) run.

@@ -107,3 +107,11 @@ type BatchLoader[T kernels.Float] interface {
 	LoadBatch(i int) (batch any, err error)
 	BatchLoss(g *nn.Graph[T], i int, batch any) (loss *nn.Tensor[T], items int, err error)
 }
+
+// DataFiles is an optional capability: a task that reads files of the data directory lists
+// them (paths relative to the data directory, slash-separated), and the run records their
+// sha256 in data.json. Without it, the run records the files that the dataset registry lists
+// for the task's dataset label.
+type DataFiles interface {
+	DataFiles() []string
+}

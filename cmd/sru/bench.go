@@ -129,9 +129,7 @@ func benchOn[T kernels.Float](e *env, f *benchFlags, opts bench.Options) (err er
 		return err
 	}
 	defer closeDevice(dev, &err)
-	if f.jsonOut != "-" { // else the table, on stderr, starts with it
-		fmt.Fprintf(e.stderr, "device: %s\n", dev.Name())
-	}
+	// The device line comes once, at the head of the table.
 	if e.stderrIsTerminal {
 		fmt.Fprintln(e.stderr, "measuring the machine's GEMM peak and copy bandwidth...")
 		opts.Progress = func(r bench.Row) {
@@ -147,6 +145,7 @@ func benchOn[T kernels.Float](e *env, f *benchFlags, opts bench.Options) (err er
 	if err != nil {
 		return err
 	}
+	capPeak(e, rep)
 	table := e.stdout
 	switch f.jsonOut {
 	case "":
@@ -190,4 +189,19 @@ func writeFile(path string, fill func(io.Writer) error) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return out.Close()
+}
+
+// capPeak caps the GEMM shares of the machine's peak at 100%: more means that the peak itself
+// was measured slow (other processes took the CPU meanwhile), and says so.
+func capPeak(e *env, rep *bench.Report) {
+	worst := 0.0
+	for i := range rep.Rows {
+		r := &rep.Rows[i]
+		worst = max(worst, r.GemmPctPeak, r.PctPeak)
+		r.GemmPctPeak, r.PctPeak = min(r.GemmPctPeak, 100), min(r.PctPeak, 100)
+	}
+	if worst > 100 {
+		fmt.Fprintf(e.stderr, "note: %%peak above 100%% (up to %.0f%%) is shown as 100%%: the peak was measured while other "+
+			"processes took the CPU, so the %%peak columns are not reliable; rerun on a quiet machine\n", worst)
+	}
 }

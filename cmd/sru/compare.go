@@ -11,7 +11,7 @@ import (
 func init() {
 	register(&command{
 		name:    "compare",
-		summary: "tabulate finished runs: test metric mean ± std and time per epoch, per dataset and model",
+		summary: "tabulate finished runs: test metric mean ± std and time per epoch, per dataset, model and settings",
 		run:     runCompare,
 	})
 }
@@ -23,7 +23,10 @@ CNN, others) its test selection metric as mean ± sample std over the runs (fold
 its median seconds per epoch and its time per epoch over SRU's on the same dataset.
 An argument is a run directory, a directory of runs (runs/, runs/trec_sru/) or a glob.
 Runs are grouped by their dataset and model labels (else by the experiment's name,
-<dataset>_<model>). Unfinished runs (no summary.json) are listed on stderr as skipped.
+<dataset>_<model>), then by their settings (config.toml) without seed and fold: runs that
+differ in another setting (e.g. train.epochs) get a row each, named by it, and a note on
+stderr; so does a seed (and fold) that appears in more than one run of a group. Unfinished
+runs (no summary.json) are listed on stderr as skipped.
 Flags may come before or after the runs.`
 
 func runCompare(e *env, args []string) error {

@@ -71,6 +71,7 @@ func generateOn[T kernels.Float](e *env, exp *experiments.Experiment, ck *train.
 		return err
 	}
 	defer closeDevice(dev, &err)
+	fmt.Fprintf(e.stderr, "device: %s\n", dev.Name())
 	task, _, err := experiments.NewTask(exp, dev)
 	if err != nil {
 		return err

@@ -5,7 +5,8 @@
 //
 // Each command lives in its own file (cmd/sru/<command>.go) and registers itself in init.
 // Results go to stdout, progress and diagnostics to stderr. Errors print one line and exit 1;
-// misuse of the command line exits 2.
+// misuse of the command line exits 2; a run interrupted by Ctrl-C (or SIGTERM) writes a
+// checkpoint and exits 130.
 package main
 
 import (
@@ -18,6 +19,8 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+
+	"github.com/gosru/gosru/train"
 )
 
 // command is one subcommand.
@@ -69,6 +72,14 @@ func runMain(e *env, args []string) int {
 	switch name {
 	case "help", "-h", "-help", "--help":
 		if len(rest) > 0 {
+			switch rest[0] {
+			case "version":
+				fmt.Fprintln(e.stdout, "usage: sru version\n\nprints the module version, the VCS revision, the Go version and the platform")
+				return 0
+			case "help":
+				printUsage(e.stdout)
+				return 0
+			}
 			if c, ok := commands[rest[0]]; ok {
 				err = c.run(e, []string{"-h"})
 				break
@@ -98,6 +109,9 @@ func runMain(e *env, args []string) int {
 		return 2
 	}
 	fmt.Fprintf(e.stderr, "sru: %v\n", err)
+	if errors.Is(err, train.ErrInterrupted) {
+		return exitInterrupted
+	}
 	var ue *usageError
 	if errors.As(err, &ue) {
 		return 2

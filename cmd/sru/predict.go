@@ -55,6 +55,7 @@ func predictOn[T kernels.Float](e *env, exp *experiments.Experiment, ck *train.C
 		return err
 	}
 	defer closeDevice(dev, &err)
+	fmt.Fprintf(e.stderr, "device: %s\n", dev.Name())
 	task, _, err := experiments.NewTask(exp, dev)
 	if err != nil {
 		return err

@@ -56,6 +56,11 @@ func runReport(e *env, args []string) error {
 		return err
 	}
 	written, more, err := report.WriteFigures(runs, report.FigureOptions{Dir: *out, Formats: formats, LossBySteps: *lossX == "steps"})
+	for _, c := range runs {
+		if c.Warning != "" {
+			fmt.Fprintf(e.stderr, "warning: %s\n", c.Warning)
+		}
+	}
 	for _, s := range append(skipped, more...) {
 		fmt.Fprintf(e.stderr, "skipped %s: %s\n", s.Dir, s.Reason)
 	}

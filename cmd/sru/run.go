@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
@@ -19,7 +20,7 @@ import (
 
 func init() {
 	register(&command{name: "run", summary: "train an experiment file (experiments/*.toml)", run: runRun})
-	register(&command{name: "resume", summary: "continue an interrupted run from its last checkpoint", run: runResume})
+	register(&command{name: "resume", summary: "continue an interrupted run from its last (or a chosen) checkpoint", run: runResume})
 	register(&command{name: "eval", summary: "evaluate a run's best (or latest) checkpoint on a split", run: runEval})
 }
 
@@ -53,12 +54,26 @@ func runRun(e *env, args []string) error {
 	if file == "" {
 		return usagef("run: which experiment file? (e.g. sru run experiments/quickstart.toml)")
 	}
+	text, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	if err := experiments.CheckSections(file, text); err != nil {
+		return err
+	}
 	exp, err := experiments.Load(file, sets)
 	if err != nil {
 		return err
 	}
 	if *runsDir != "" {
 		exp.RunsDir = *runsDir
+	}
+	if exp.DataDir == "" {
+		// config.toml records where the data came from, so that a resume without $SRU_DATA
+		// finds it again.
+		if exp.DataDir, err = filepath.Abs(exp.DataPath()); err != nil {
+			return err
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -78,31 +93,68 @@ func runRun(e *env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stderr, "run directory: %s\n", dir)
-		if err := trainExperiment(ctx, e, x, dir, nil); err != nil {
+		lock, err := train.LockRunDir(dir)
+		if err != nil {
+			return err
+		}
+		err = trainExperiment(ctx, e, x, dir, nil)
+		lock.Unlock()
+		if err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+const resumeUsage = `resume RUN_DIR [-checkpoint latest|best|FILE] [-force]
+
+Continues a run from a checkpoint with the configuration stored in it. -checkpoint latest
+(the default) takes the newest intact step checkpoint: corrupt newer ones are skipped, and
+named. Step checkpoints newer than the one resumed from are renamed *.abandoned. When
+config.toml differs from the stored configuration, resume refuses and prints the difference;
+-force trains on with config.toml's settings instead.`
+
 func runResume(e *env, args []string) error {
 	dir, rest := splitPositional(args)
-	fs := newFlags(e, "resume", "resume RUN_DIR")
+	fs := newFlags(e, "resume", resumeUsage)
+	which := fs.String("checkpoint", "latest", "latest, best, or a checkpoint file")
+	force := fs.Bool("force", false, "resume with config.toml's settings where they differ from the checkpoint's")
 	if err := parseFlags(fs, rest); err != nil {
 		return err
 	}
 	if dir == "" {
 		return usagef("resume: which run directory?")
 	}
-	exp, err := experiments.Load(dir+"/"+train.ConfigFile, nil)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("%s is not a run directory", dir)
+	}
+	lock, err := train.LockRunDir(dir)
 	if err != nil {
 		return err
 	}
-	path, err := train.LatestCheckpoint(dir)
+	defer lock.Unlock()
+	removed, err := train.CleanTemp(dir)
+	for _, n := range removed {
+		fmt.Fprintf(e.stderr, "removed %s (a temporary file left by a stopped writer)\n", filepath.Join(dir, n))
+	}
 	if err != nil {
 		return err
 	}
-	ck, err := train.ReadCheckpoint(path)
+	path, ck, skipped, err := train.OpenCheckpoint(dir, *which)
+	for _, s := range skipped {
+		fmt.Fprintf(e.stderr, "skipped %s: %v\n", s.Path, s.Reason)
+	}
+	if err != nil {
+		return err
+	}
+	moved, err := train.SetAsideAfter(dir, ck.Step)
+	for _, n := range moved {
+		fmt.Fprintf(e.stderr, "set aside %s (newer than the checkpoint resumed from)\n", filepath.Join(dir, n))
+	}
+	if err != nil {
+		return err
+	}
+	exp, err := resumeConfig(e, dir, path, ck, *force)
 	if err != nil {
 		return err
 	}
@@ -130,6 +182,13 @@ func trainOn[T kernels.Float](ctx context.Context, e *env, exp *experiments.Expe
 	if err != nil {
 		return err
 	}
+	rec, err := dataRecord(exp, task, labels)
+	if err != nil {
+		return err
+	}
+	if err := recordData(e, dir, ck != nil, rec); err != nil {
+		return err
+	}
 	text, err := exp.TOML()
 	if err != nil {
 		return err
@@ -138,7 +197,7 @@ func trainOn[T kernels.Float](ctx context.Context, e *env, exp *experiments.Expe
 		Labels: labels, Task: task, Dev: dev, Out: e.stdout, Progress: e.stderr, ShowProgress: e.stderrIsTerminal}
 	_, err = run.Train(ctx, ck)
 	if errors.Is(err, train.ErrInterrupted) {
-		return fmt.Errorf("interrupted; checkpoint written, continue with: sru resume %s", dir)
+		return fmt.Errorf("%w; checkpoint written, continue with: sru resume %s", err, dir)
 	}
 	return err
 }
@@ -199,6 +258,7 @@ func evalOn[T kernels.Float](e *env, exp *experiments.Experiment, ck *train.Chec
 		return err
 	}
 	defer closeDevice(dev, &err)
+	fmt.Fprintf(e.stderr, "device: %s\n", dev.Name())
 	task, _, err := experiments.NewTask(exp, dev)
 	if err != nil {
 		return err
