@@ -30,6 +30,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 
 	"github.com/gosru/gosru/kernels"
@@ -96,6 +97,11 @@ func New[T kernels.Float](cfg Config, dataDir string, dev kernels.Device[T], see
 			return name
 		}
 		return filepath.Join(dataDir, "squad", name)
+	}
+	for _, name := range []string{cfg.TrainFile, cfg.DevFile} {
+		if _, err := os.Stat(path(name)); err != nil {
+			return nil, fmt.Errorf("squad: %w (sru data download squad)", err)
+		}
 	}
 	trainPrep, _, err := LoadPrepared(path(cfg.TrainFile), cacheDir)
 	if err != nil {
