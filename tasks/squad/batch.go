@@ -13,6 +13,9 @@ import (
 // (cased, lower-cased, stemmed) of every word for the exact-match features.
 type corpus struct {
 	prep *Prepared
+	// tuneRows is the number of trained embedding rows when the rest are fixed pretrained
+	// vectors (ids ≥ tuneRows index the fixed table, less tuneRows); 0 when all are trained.
+	tuneRows int32
 	// per paragraph
 	docIDs                     [][]int32
 	docCased, docLower, docStm [][]int32
@@ -22,14 +25,18 @@ type corpus struct {
 	qCased, qLower, qStm [][]int32
 }
 
-// vocabulary maps the training words to embedding rows; row 0 is <unk>.
+// vocabulary maps words to embedding rows; row 0 is <unk>. Words are ordered by their count
+// in the training questions (most frequent first, then by count in all training text, then
+// alphabetically), so that the first rows are the question words tune_partial trains.
 type vocabulary struct {
 	words []string
 	index map[string]int32
 }
 
-func buildVocab(train *Prepared, minCount int) *vocabulary {
-	counts := map[string]int{}
+// buildVocab holds the training words seen at least minCount times, and the words for which
+// extra is true (dev words with a pretrained vector; extra may be nil).
+func buildVocab(train, dev *Prepared, minCount int, extra func(string) bool) *vocabulary {
+	counts, qCounts := map[string]int{}, map[string]int{}
 	for _, p := range train.Paragraphs {
 		for _, t := range p.Tokens {
 			counts[t.Text]++
@@ -38,16 +45,39 @@ func buildVocab(train *Prepared, minCount int) *vocabulary {
 	for _, q := range train.Questions {
 		for _, w := range q.Words {
 			counts[w]++
+			qCounts[w]++
 		}
 	}
 	v := &vocabulary{words: []string{"<unk>"}, index: map[string]int32{"<unk>": 0}}
-	var words []string
+	keep := map[string]bool{}
 	for w, n := range counts {
-		if n >= minCount {
-			words = append(words, w)
+		if n >= minCount || extra != nil && extra(w) {
+			keep[w] = true
 		}
 	}
-	slices.Sort(words)
+	if extra != nil {
+		for _, p := range dev.Paragraphs {
+			for _, t := range p.Tokens {
+				if extra(t.Text) {
+					keep[t.Text] = true
+				}
+			}
+		}
+		for _, q := range dev.Questions {
+			for _, w := range q.Words {
+				if extra(w) {
+					keep[w] = true
+				}
+			}
+		}
+	}
+	words := make([]string, 0, len(keep))
+	for w := range keep {
+		words = append(words, w)
+	}
+	slices.SortFunc(words, func(a, b string) int {
+		return cmp.Or(cmp.Compare(qCounts[b], qCounts[a]), cmp.Compare(counts[b], counts[a]), strings.Compare(a, b))
+	})
 	for _, w := range words {
 		v.index[w] = int32(len(v.words))
 		v.words = append(v.words, w)
@@ -108,14 +138,17 @@ func newCorpus(p *Prepared, v *vocabulary, in interner) *corpus {
 // manual features [Lp, B, NumFeatures], lengths, the padding bias of the scores [B, Lp] and
 // the answer spans (-1: none).
 type batch[T kernels.Float] struct {
-	B, Lp, Lq      int
-	questions      []int32
-	docIDs, qIDs   []int32
-	features       []T
-	docLens, qLens []int
-	qLens32        []int32
-	padBias        []T
-	starts, ends   []int32
+	B, Lp, Lq    int
+	questions    []int32
+	docIDs, qIDs []int32
+	// docFixed and qFixed index the fixed pretrained table (-1: a trained row or padding);
+	// nil when every row is trained.
+	docFixed, qFixed []int32
+	features         []T
+	docLens, qLens   []int
+	qLens32          []int32
+	padBias          []T
+	starts, ends     []int32
 }
 
 // padScore is the score of a padded position: far below any real score, so that its
@@ -132,6 +165,9 @@ func makeBatch[T kernels.Float](c *corpus, questions []int32) *batch[T] {
 	B, Lp, Lq := b.B, max(b.Lp, 1), max(b.Lq, 1)
 	b.Lp, b.Lq = Lp, Lq
 	b.docIDs, b.qIDs = make([]int32, Lp*B), make([]int32, Lq*B)
+	if c.tuneRows > 0 {
+		b.docFixed, b.qFixed = make([]int32, Lp*B), make([]int32, Lq*B)
+	}
 	b.features = make([]T, Lp*B*NumFeatures)
 	b.padBias = make([]T, B*Lp)
 	for k, qi := range questions {
@@ -161,7 +197,22 @@ func makeBatch[T kernels.Float](c *corpus, questions []int32) *batch[T] {
 			f[3] = T(c.docTF[pi][t])
 		}
 	}
+	splitFixed(b.qIDs, b.qFixed, c.tuneRows)
+	splitFixed(b.docIDs, b.docFixed, c.tuneRows)
 	return b
+}
+
+// splitFixed moves the ids of fixed rows (≥ tuneRows) from ids to fixed, less tuneRows.
+func splitFixed(ids, fixed []int32, tuneRows int32) {
+	if fixed == nil {
+		return
+	}
+	for i, id := range ids {
+		fixed[i] = -1
+		if id >= tuneRows {
+			fixed[i], ids[i] = id-tuneRows, -1
+		}
+	}
 }
 
 func boolValue[T kernels.Float](b bool) T {

@@ -30,6 +30,12 @@ type Config struct {
 	// EvalBatchSize is the batch size of prediction on dev.
 	EvalBatchSize int `toml:"eval_batch_size"`
 	EmbeddingDim  int `toml:"embedding_dim"`
+	// Embeddings is a pretrained vector file (GloVe text, word2vec text or binary; .gz
+	// allowed); "" trains random vectors. With a file the vectors are fixed except those of
+	// <unk> and of the TunePartial most frequent training question words, which are trained
+	// (DrQA's tune_partial); dev words that have a vector join the vocabulary.
+	Embeddings  string `toml:"embeddings"`
+	TunePartial int    `toml:"tune_partial"`
 	// MinCount keeps in the vocabulary the training words seen at least this often; others
 	// (and unseen dev words) are <unk>.
 	MinCount int `toml:"min_count"`
@@ -85,7 +91,7 @@ type LSTMOptions struct {
 func DefaultConfig() Config {
 	return Config{
 		TrainFile: TrainFile, DevFile: DevFile, Model: "sru", BatchSize: 32, EvalBatchSize: 64,
-		EmbeddingDim: 300, MinCount: 1, Hidden: 128, DocLayers: 5, QuestionLayers: 5, ConcatLayers: true,
+		EmbeddingDim: 300, TunePartial: 1000, MinCount: 1, Hidden: 128, DocLayers: 5, QuestionLayers: 5, ConcatLayers: true,
 		DropoutEmb: 0.5, DropoutRNN: 0.2, Features: true, AlignedEmbedding: true, MaxSpan: 15,
 		SRU: SRUOptions{UseTanh: true, V1: true, HasSkipTerm: true},
 	}
@@ -112,6 +118,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("squad: embedding_dim and hidden must be positive")
 	case c.DocLayers <= 0 || c.QuestionLayers <= 0:
 		return fmt.Errorf("squad: doc_layers and question_layers must be positive")
+	case c.TunePartial < 0:
+		return fmt.Errorf("squad: tune_partial must be >= 0, got %d", c.TunePartial)
 	case c.MinCount < 1:
 		return fmt.Errorf("squad: min_count must be at least 1, got %d", c.MinCount)
 	case c.DropoutEmb < 0 || c.DropoutEmb >= 1 || c.DropoutRNN < 0 || c.DropoutRNN >= 1:

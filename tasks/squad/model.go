@@ -18,7 +18,8 @@ const NumFeatures = 4
 // encoder a config names. Parameter names follow DrQA's.
 type model[T kernels.Float] struct {
 	cfg              Config
-	emb              *nn.Param[T] // [V, D]
+	emb              *nn.Param[T] // [V, D], or the tuneRows trained rows with fixed
+	fixed            *nn.Param[T] // the fixed pretrained rows [V − tuneRows, D]; nil when all are trained
 	alignW, alignB   *nn.Param[T] // the aligned embedding's shared projection [D, D], [D]
 	docRNN, qRNN     nn.Encoder[T]
 	docOut, qOut     int          // widths of the encodings (every layer's when concat_layers)
@@ -30,12 +31,24 @@ type model[T kernels.Float] struct {
 	inputs           []*nn.Tensor[T]
 }
 
-func newModel[T kernels.Float](ps *nn.Params[T], cfg Config, vocab int, rng *rand.Rand) (*model[T], error) {
+// newModel creates the reader's parameters in ps. table is the initial embedding table
+// [V·D] (row-major); when tuneRows > 0 only its first tuneRows rows are trained.
+func newModel[T kernels.Float](ps *nn.Params[T], cfg Config, table []T, tuneRows int, rng *rand.Rand) (*model[T], error) {
 	D := cfg.EmbeddingDim
 	m := &model[T]{cfg: cfg}
-	m.emb = ps.Add("embedding.weight", vocab, D)
+	V := len(table) / D
+	if tuneRows <= 0 || tuneRows >= V {
+		tuneRows = V
+	}
+	m.emb = ps.Add("embedding.weight", tuneRows, D)
 	m.emb.RowSparse = true
-	normal(ps.Dev, m.emb, 1, rng) // nn.Embedding's N(0, 1)
+	ps.Dev.Upload(m.emb.Data, table[:tuneRows*D])
+	if tuneRows < V {
+		m.fixed = ps.Add("fixed_embedding.weight", V-tuneRows, D)
+		m.fixed.RowSparse = true // ZeroGrad skips the (untouched) frozen table
+		m.fixed.NeedsGrad = false
+		ps.Dev.Upload(m.fixed.Data, table[tuneRows*D:])
+	}
 	docIn := D
 	if cfg.AlignedEmbedding {
 		m.alignW, m.alignB = linear(ps, "qemb_match.linear", D, D, rng)
@@ -82,21 +95,23 @@ func uniform[T kernels.Float](dev kernels.Device[T], p *nn.Param[T], bound float
 	dev.Upload(p.Data, v)
 }
 
-func normal[T kernels.Float](dev kernels.Device[T], p *nn.Param[T], std float64, rng *rand.Rand) {
-	v := make([]T, p.Len())
-	for i := range v {
-		v[i] = T(rng.NormFloat64() * std)
+// embed returns the word vectors [L, B, D] of time-major ids (fixed: the ids into the fixed
+// table, or nil).
+func (m *model[T]) embed(g *nn.Graph[T], ids, fixed []int32, L, B int) *nn.Tensor[T] {
+	x := g.Embedding(m.emb, ids)
+	if m.fixed != nil {
+		x = g.Add(x, g.Embedding(m.fixed, fixed))
 	}
-	dev.Upload(p.Data, v)
+	return g.Reshape(x, L, B, m.cfg.EmbeddingDim)
 }
 
 // forward returns the start and end scores [B, Lp] of a batch: unnormalised log-probabilities
 // with padding at a large negative value (so a softmax or cross entropy over a row ignores it).
 func (m *model[T]) forward(g *nn.Graph[T], b *batch[T]) (start, end *nn.Tensor[T]) {
-	B, Lp, Lq, D := b.B, b.Lp, b.Lq, m.cfg.EmbeddingDim
+	B, Lp, Lq := b.B, b.Lp, b.Lq
 	qLens := g.Ints(b.qLens32)
-	x1 := g.Dropout(g.Reshape(g.Embedding(m.emb, b.docIDs), Lp, B, D), m.cfg.DropoutEmb)
-	x2 := g.Dropout(g.Reshape(g.Embedding(m.emb, b.qIDs), Lq, B, D), m.cfg.DropoutEmb)
+	x1 := g.Dropout(m.embed(g, b.docIDs, b.docFixed, Lp, B), m.cfg.DropoutEmb)
+	x2 := g.Dropout(m.embed(g, b.qIDs, b.qFixed, Lq, B), m.cfg.DropoutEmb)
 
 	m.inputs = append(m.inputs[:0], x1)
 	if m.cfg.AlignedEmbedding {

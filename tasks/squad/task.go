@@ -36,6 +36,7 @@ import (
 	"github.com/gosru/gosru/kernels"
 	"github.com/gosru/gosru/nn"
 	"github.com/gosru/gosru/score"
+	"github.com/gosru/gosru/tasks/classification"
 	"github.com/gosru/gosru/train"
 )
 
@@ -69,6 +70,7 @@ type Stats struct {
 	Unaligned, TooLong int
 	DevQuestions       int
 	Vocab              int
+	Pretrained         int // vocabulary words with a pretrained vector
 }
 
 var (
@@ -112,9 +114,24 @@ func New[T kernels.Float](cfg Config, dataDir string, dev kernels.Device[T], see
 		return nil, err
 	}
 	t := &Task[T]{cfg: cfg, dev: dev, ps: nn.NewParams(dev)}
-	t.vocab = buildVocab(trainPrep, cfg.MinCount)
+	var vecs *classification.Vectors
+	var hasVector func(string) bool
+	if cfg.Embeddings != "" {
+		if vecs, err = loadVectors(cfg, trainPrep, devPrep); err != nil {
+			return nil, err
+		}
+		hasVector = func(w string) bool { return vecs.Vector(w) != nil }
+	}
+	t.vocab = buildVocab(trainPrep, devPrep, cfg.MinCount, hasVector)
+	tuneRows := 0 // all rows trained
+	if vecs != nil {
+		tuneRows = min(1+cfg.TunePartial, len(t.vocab.words))
+	}
 	in := interner{}
 	t.train, t.valid = newCorpus(trainPrep, t.vocab, in), newCorpus(devPrep, t.vocab, in)
+	if tuneRows < len(t.vocab.words) {
+		t.train.tuneRows, t.valid.tuneRows = int32(tuneRows), int32(tuneRows)
+	}
 	for qi, q := range trainPrep.Questions {
 		if cfg.TrainSubset > 0 && qi >= cfg.TrainSubset {
 			break
@@ -145,7 +162,9 @@ func New[T kernels.Float](cfg Config, dataDir string, dev kernels.Device[T], see
 	t.stats.TrainQuestions, t.stats.DevQuestions, t.stats.Vocab = len(t.trainQs), len(devPrep.Questions), len(t.vocab.words)
 
 	rng := rand.New(rand.NewPCG(seed, 0x7371756164)) // "squad"
-	if t.model, err = newModel(t.ps, cfg, len(t.vocab.words), rng); err != nil {
+	table, found := embeddingTable[T](t.vocab, vecs, cfg.EmbeddingDim, rng)
+	t.stats.Pretrained = found
+	if t.model, err = newModel(t.ps, cfg, table, tuneRows, rng); err != nil {
 		return nil, err
 	}
 	t.evalG = nn.NewGraph[T](dev, nil)

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,12 +45,16 @@ func tinyConfig(model string) Config {
 // TestReaderGradient checks the gradient of the whole reader (embeddings, aligned question
 // embedding, features, both encoders with every layer concatenated, self-attention merge,
 // bilinear scores, the loss), dropout on, against float64 central differences, for SRU and
-// LSTM encoders.
+// LSTM encoders and with fixed pretrained vectors.
 func TestReaderGradient(t *testing.T) {
-	for _, model := range []string{"sru", "lstm"} {
-		t.Run(model, func(t *testing.T) {
+	for _, variant := range []string{"sru", "lstm", "sru-pretrained"} {
+		t.Run(variant, func(t *testing.T) {
+			model, pretrained := strings.CutSuffix(variant, "-pretrained")
 			cfg := tinyConfig(model)
 			cfg.EmbeddingDim, cfg.Hidden = 5, 3
+			if pretrained { // fixed vectors with tuned rows: two tables summed
+				cfg.Embeddings, cfg.TunePartial = writeGloVe(t, t.TempDir(), 5), 10
+			}
 			cfg.DropoutEmb, cfg.DropoutRNN = 0.3, 0.2
 			task, err := New(cfg, sliceDataDir(t), kernels.MustCPU[float64](), 3)
 			if err != nil {
