@@ -36,6 +36,9 @@ type Config struct {
 	// (DrQA's tune_partial); dev words that have a vector join the vocabulary.
 	Embeddings  string `toml:"embeddings"`
 	TunePartial int    `toml:"tune_partial"`
+	// EmbeddingStd is the standard deviation of the random vectors (of every word without a
+	// pretrained one); 1 is nn.Embedding's N(0, 1), DrQA's init.
+	EmbeddingStd float64 `toml:"embedding_std"`
 	// MinCount keeps in the vocabulary the training words seen at least this often; others
 	// (and unseen dev words) are <unk>.
 	MinCount int `toml:"min_count"`
@@ -91,7 +94,7 @@ type LSTMOptions struct {
 func DefaultConfig() Config {
 	return Config{
 		TrainFile: TrainFile, DevFile: DevFile, Model: "sru", BatchSize: 32, EvalBatchSize: 64,
-		EmbeddingDim: 300, TunePartial: 1000, MinCount: 1, Hidden: 128, DocLayers: 5, QuestionLayers: 5, ConcatLayers: true,
+		EmbeddingDim: 300, TunePartial: 1000, EmbeddingStd: 1, MinCount: 1, Hidden: 128, DocLayers: 5, QuestionLayers: 5, ConcatLayers: true,
 		DropoutEmb: 0.5, DropoutRNN: 0.2, Features: true, AlignedEmbedding: true, MaxSpan: 15,
 		SRU: SRUOptions{UseTanh: true, V1: true, HasSkipTerm: true},
 	}
@@ -118,6 +121,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("squad: embedding_dim and hidden must be positive")
 	case c.DocLayers <= 0 || c.QuestionLayers <= 0:
 		return fmt.Errorf("squad: doc_layers and question_layers must be positive")
+	case c.EmbeddingStd <= 0:
+		return fmt.Errorf("squad: embedding_std must be positive, got %g", c.EmbeddingStd)
 	case c.TunePartial < 0:
 		return fmt.Errorf("squad: tune_partial must be >= 0, got %d", c.TunePartial)
 	case c.MinCount < 1:

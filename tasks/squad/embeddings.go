@@ -10,8 +10,8 @@ import (
 
 // embeddingTable is the initial [V·D] table of the vocabulary: the pretrained vector of each
 // word vecs has (vecs may be nil), N(0, 1) elsewhere (nn.Embedding's init, as DrQA leaves the
-// words without a vector). It also returns how many rows were pretrained.
-func embeddingTable[T kernels.Float](v *vocabulary, vecs *classification.Vectors, D int, rng *rand.Rand) ([]T, int) {
+// words without a vector; std scales it). It also returns how many rows were pretrained.
+func embeddingTable[T kernels.Float](v *vocabulary, vecs *classification.Vectors, D int, std float64, rng *rand.Rand) ([]T, int) {
 	table := make([]T, len(v.words)*D)
 	found := 0
 	for i, w := range v.words {
@@ -24,7 +24,7 @@ func embeddingTable[T kernels.Float](v *vocabulary, vecs *classification.Vectors
 			if pre != nil {
 				row[k] = T(pre[k])
 			} else {
-				row[k] = T(rng.NormFloat64())
+				row[k] = T(rng.NormFloat64() * std)
 			}
 		}
 		if pre != nil {

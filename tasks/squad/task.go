@@ -15,7 +15,9 @@
 //
 // Data: the data directory's squad/ files (train reconstructed with the official counts; the
 // official dev-v1.1.json.zip), tokenised by Tokenize (offsets kept, so an answer is cut from
-// the context exactly) and cached on disk (LoadPrepared). Training questions whose answer does
+// the context exactly) and cached on disk (LoadPrepared) in cache_dir, by default
+// <data_dir>/squad/cache, one gob file per input named by the input's SHA-256 and
+// PreprocessVersion: later runs skip reading and tokenising. Training questions whose answer does
 // not start and end on token boundaries are dropped (452 of 87,599). Dev is both the
 // selection split ("valid") and the reported one, the standard v1.1 protocol (the test set is
 // hidden): the model of best dev F1 is kept, and its EM/F1 are the result.
@@ -162,7 +164,7 @@ func New[T kernels.Float](cfg Config, dataDir string, dev kernels.Device[T], see
 	t.stats.TrainQuestions, t.stats.DevQuestions, t.stats.Vocab = len(t.trainQs), len(devPrep.Questions), len(t.vocab.words)
 
 	rng := rand.New(rand.NewPCG(seed, 0x7371756164)) // "squad"
-	table, found := embeddingTable[T](t.vocab, vecs, cfg.EmbeddingDim, rng)
+	table, found := embeddingTable[T](t.vocab, vecs, cfg.EmbeddingDim, cfg.EmbeddingStd, rng)
 	t.stats.Pretrained = found
 	if t.model, err = newModel(t.ps, cfg, table, tuneRows, rng); err != nil {
 		return nil, err
