@@ -159,16 +159,18 @@ func ReadDataset(r io.Reader, name string) (*Dataset, error) {
 type article struct {
 	Title      string `json:"title"`
 	Paragraphs []struct {
-		Context *string `json:"context"`
-		QAs     []struct {
-			ID       *string `json:"id"`
-			Question *string `json:"question"`
-			Answers  []struct {
-				Text        *string `json:"text"`
-				AnswerStart *int    `json:"answer_start"`
-			} `json:"answers"`
-		} `json:"qas"`
+		Context *string           `json:"context"`
+		QAs     []json.RawMessage `json:"qas"` // decoded one by one, so that errors name the question
 	} `json:"paragraphs"`
+}
+
+type questionJSON struct {
+	ID       *string `json:"id"`
+	Question *string `json:"question"`
+	Answers  []struct {
+		Text        *string `json:"text"`
+		AnswerStart *int    `json:"answer_start"`
+	} `json:"answers"`
 }
 
 // addArticle checks one decoded article and appends its paragraphs.
@@ -186,7 +188,15 @@ func (ds *Dataset) addArticle(ai int, a *article) error {
 		}
 		runeStarts = append(runeStarts, len(ctx))
 		par := Paragraph{Article: a.Title, Context: ctx}
-		for qi, qa := range p.QAs {
+		for qi, raw := range p.QAs {
+			var qa questionJSON
+			if err := json.Unmarshal(raw, &qa); err != nil {
+				var id struct {
+					ID string `json:"id"`
+				}
+				_ = json.Unmarshal(raw, &id)
+				return fmt.Errorf("%s paragraph %d question %d (id %q): %w", where, pi, qi, id.ID, jsonError(err))
+			}
 			if qa.ID == nil {
 				return fmt.Errorf("%s paragraph %d question %d: no \"id\"", where, pi, qi)
 			}

@@ -43,7 +43,7 @@ func TestReadDatasetErrors(t *testing.T) {
 		{strings.Replace(tinyJSON, `"answer_start": 8`, `"answer_start": 9`, 1), `article 0 ("T") paragraph 0 question 0 (id "q1") answer 0: the context at answer_start 9`},
 		{strings.Replace(tinyJSON, `"answer_start": 8`, `"answer_start": 900`, 1), `question 0 (id "q1") answer 0: answer_start 900`},
 		{strings.Replace(tinyJSON, `"question": "How many?", `, ``, 1), `question 1 (id "q2"): no "question"`},
-		{strings.Replace(tinyJSON, `"answer_start": 16`, `"answer_start": "16"`, 1), `article 0:`},
+		{strings.Replace(tinyJSON, `"answer_start": 16`, `"answer_start": "16"`, 1), `article 0 ("T") paragraph 0 question 1 (id "q2"): "answers.answer_start" is a JSON string`},
 		{tinyJSON[:200], `article 0: invalid JSON`},
 		{`{"version": "1.1"}`, `no "data"`},
 		{`[]`, `invalid SQuAD JSON`},
