@@ -1,0 +1,150 @@
+package squad
+
+import (
+	"crypto/sha256"
+	"encoding/gob"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// PreprocessVersion names the preprocessing (tokenizer, span alignment, the Prepared layout).
+// Change it whenever any of them changes: cached files of another version are not read.
+const PreprocessVersion = 1
+
+// Prepared is a tokenised dataset: what training and prediction read, written once to the
+// preprocessing cache.
+type Prepared struct {
+	Version    string
+	Paragraphs []PreparedParagraph
+	Questions  []PreparedQuestion
+	// Unaligned counts the questions that have answers none of which starts and ends on token
+	// boundaries: they have no training span (First = -1).
+	Unaligned int
+}
+
+// PreparedParagraph is a context and its tokens.
+type PreparedParagraph struct {
+	Article string
+	Context string
+	Tokens  []Token
+}
+
+// PreparedQuestion is a question, its words and its answer span in its paragraph's tokens.
+type PreparedQuestion struct {
+	ID        string
+	Paragraph int32
+	Words     []string
+	// First and Last are the token span of the first gold answer that lies on token
+	// boundaries; -1 when none does.
+	First, Last int32
+	Answers     []string // every gold answer's text (for scoring)
+}
+
+// Prepare tokenises every context and question and aligns the answers.
+func Prepare(ds *Dataset) *Prepared {
+	p := &Prepared{Version: ds.Version}
+	for pi := range ds.Paragraphs {
+		par := &ds.Paragraphs[pi]
+		toks := Tokenize(par.Context)
+		p.Paragraphs = append(p.Paragraphs, PreparedParagraph{Article: par.Article, Context: par.Context, Tokens: toks})
+		for _, q := range par.Questions {
+			pq := PreparedQuestion{ID: q.ID, Paragraph: int32(pi), First: -1, Last: -1}
+			for _, t := range Tokenize(q.Text) {
+				pq.Words = append(pq.Words, t.Text)
+			}
+			for _, a := range q.Answers {
+				pq.Answers = append(pq.Answers, a.Text)
+				if pq.First >= 0 {
+					continue
+				}
+				if first, last, ok := alignSpan(toks, a.Start, a.End); ok {
+					pq.First, pq.Last = int32(first), int32(last)
+				}
+			}
+			if pq.First < 0 && len(q.Answers) > 0 {
+				p.Unaligned++
+			}
+			p.Questions = append(p.Questions, pq)
+		}
+	}
+	return p
+}
+
+// LoadPrepared returns the prepared form of the dataset file at path. It is read from
+// cacheDir when a file there matches the input's SHA-256 and PreprocessVersion; otherwise the
+// dataset is read and tokenised and the result written there (atomically) for later runs.
+// cacheDir "" disables the cache. fromCache says which happened.
+func LoadPrepared(path, cacheDir string) (p *Prepared, fromCache bool, err error) {
+	var cachePath string
+	if cacheDir != "" {
+		sum, err := fileSHA256(path)
+		if err != nil {
+			return nil, false, err
+		}
+		base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+		cachePath = filepath.Join(cacheDir, fmt.Sprintf("%s.%s.v%d.gob", base, sum[:16], PreprocessVersion))
+		if f, err := os.Open(cachePath); err == nil {
+			defer f.Close()
+			var cached Prepared
+			if err := gob.NewDecoder(f).Decode(&cached); err != nil {
+				return nil, false, fmt.Errorf("squad: preprocessing cache %s: %w (delete it to rebuild)", cachePath, err)
+			}
+			return &cached, true, nil
+		}
+	}
+	ds, err := OpenDataset(path)
+	if err != nil {
+		return nil, false, err
+	}
+	p = Prepare(ds)
+	if cachePath != "" {
+		if err := writeGobAtomic(cachePath, p); err != nil {
+			return nil, false, fmt.Errorf("squad: preprocessing cache: %w", err)
+		}
+	}
+	return p, false, nil
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("squad: %w", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("squad: %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func writeGobAtomic(path string, v any) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := gob.NewEncoder(tmp).Encode(v); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
