@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -178,10 +179,10 @@ type Corpus struct {
 	Splits []string
 }
 
-// LoadCorpus reads Multi30K (train and the evaluation splits) from dataDir for the language
-// pair src→tgt, and newstest2014 when the pair is en→de. A missing file is an error naming it
-// and the download command.
-func LoadCorpus(dataDir, src, tgt string) (*Corpus, error) {
+// LoadCorpus reads Multi30K train, valid (val) and test (test_2016_flickr) from dataDir for
+// the language pair src→tgt, and the named extra splits (test_2017_flickr, test_2017_mscoco,
+// newstest2014). A missing file is an error naming it and the download command.
+func LoadCorpus(dataDir, src, tgt string, extra []string) (*Corpus, error) {
 	read := func(f func(string, string) string) ([]Pair, error) {
 		sp, tp := filepath.Join(dataDir, f(src, tgt)), filepath.Join(dataDir, f(tgt, src))
 		for _, p := range []string{sp, tp} {
@@ -196,9 +197,11 @@ func LoadCorpus(dataDir, src, tgt string) (*Corpus, error) {
 	if c.Train, err = read(multi30k("train")); err != nil {
 		return nil, err
 	}
-	splits := multi30kSplits
-	if src == "en" && tgt == "de" {
-		splits = append(splits[:len(splits):len(splits)], splitFiles{"newstest2014", newstest2014})
+	var splits []splitFiles
+	for _, s := range slices.Concat(multi30kSplits, []splitFiles{{"newstest2014", newstest2014}}) {
+		if s.name == "valid" || s.name == "test" || slices.Contains(extra, s.name) {
+			splits = append(splits, s)
+		}
 	}
 	for _, s := range splits {
 		if c.Eval[s.name], err = read(s.file); err != nil {

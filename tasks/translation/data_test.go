@@ -85,7 +85,7 @@ func TestLoadCorpus(t *testing.T) {
 		}
 		t.Skip("no translation data; set SRU_DATA")
 	}
-	c, err := LoadCorpus(dir, "en", "de")
+	c, err := LoadCorpus(dir, "en", "de", knownSplits)
 	if err != nil {
 		t.Fatal(err)
 	}
