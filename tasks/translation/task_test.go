@@ -3,6 +3,7 @@ package translation
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -81,6 +82,11 @@ func TestVocabularyState(t *testing.T) {
 	}
 	if err := task.LoadState(data); err != nil {
 		t.Fatal(err)
+	}
+	other, _ := TrainBPE([]string{"x y z"}, BPEConfig{Merges: 2, MinFrequency: 1})
+	odd, _ := json.Marshal(other)
+	if err := task.LoadState(odd); err == nil || !strings.Contains(err.Error(), "ids") {
+		t.Fatalf("a vocabulary of another size loaded: %v", err)
 	}
 	kept, _ := task.TrainingPairs()
 	if kept != 200 || !slices.Equal(task.Splits(), []string{"valid", "test"}) {
