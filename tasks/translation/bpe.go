@@ -262,45 +262,64 @@ func (b *BPE) Size() int { return len(b.Pieces) }
 
 // Encode returns the ids of a text (without BOS or EOS). Characters outside the vocabulary
 // are spelled as their UTF-8 bytes.
-func (b *BPE) Encode(text string) []int32 {
+func (b *BPE) Encode(text string) []int32 { return b.EncodeCached(text, nil) }
+
+// EncodeCached is Encode with a cache of encoded words (nil: none), for encoding a corpus,
+// whose words repeat. The cache is the caller's: not safe for concurrent use.
+func (b *BPE) EncodeCached(text string, cache map[string][]int32) []int32 {
 	var ids []int32
-	var syms []string
 	for _, w := range words(text) {
-		syms = syms[:0]
-		for _, r := range w {
-			syms = append(syms, string(r))
-		}
-		// Apply the lowest-ranked merge present, leftmost first, until none applies.
-		for len(syms) > 1 {
-			best, at := -1, -1
-			for j := 0; j+1 < len(syms); j++ {
-				if r, ok := b.ranks[[2]string{syms[j], syms[j+1]}]; ok && (best < 0 || r < best) {
-					best, at = r, j
-				}
-			}
-			if best < 0 {
-				break
-			}
-			m := b.Merges[best]
-			out := syms[:0]
-			for j := 0; j < len(syms); j++ {
-				if j >= at && j+1 < len(syms) && syms[j] == m[0] && syms[j+1] == m[1] {
-					out = append(out, m[0]+m[1])
-					j++
-				} else {
-					out = append(out, syms[j])
-				}
-			}
-			syms = out
-		}
-		for _, s := range syms {
-			if id, ok := b.ids[s]; ok {
-				ids = append(ids, id)
+		if cache != nil {
+			if c, ok := cache[w]; ok {
+				ids = append(ids, c...)
 				continue
 			}
-			for i := 0; i < len(s); i++ {
-				ids = append(ids, byteBase+int32(s[i]))
+		}
+		n := len(ids)
+		ids = b.encodeWord(ids, w)
+		if cache != nil {
+			cache[w] = ids[n:len(ids):len(ids)]
+		}
+	}
+	return ids
+}
+
+// encodeWord appends the ids of one marked word.
+func (b *BPE) encodeWord(ids []int32, w string) []int32 {
+	var syms []string
+	for _, r := range w {
+		syms = append(syms, string(r))
+	}
+	// Apply the lowest-ranked merge present, leftmost first, until none applies.
+	for len(syms) > 1 {
+		best, at := -1, -1
+		for j := 0; j+1 < len(syms); j++ {
+			if r, ok := b.ranks[[2]string{syms[j], syms[j+1]}]; ok && (best < 0 || r < best) {
+				best, at = r, j
 			}
+		}
+		if best < 0 {
+			break
+		}
+		m := b.Merges[best]
+		out := syms[:0]
+		for j := 0; j < len(syms); j++ {
+			if j >= at && j+1 < len(syms) && syms[j] == m[0] && syms[j+1] == m[1] {
+				out = append(out, m[0]+m[1])
+				j++
+			} else {
+				out = append(out, syms[j])
+			}
+		}
+		syms = out
+	}
+	for _, s := range syms {
+		if id, ok := b.ids[s]; ok {
+			ids = append(ids, id)
+			continue
+		}
+		for i := 0; i < len(s); i++ {
+			ids = append(ids, byteBase+int32(s[i]))
 		}
 	}
 	return ids

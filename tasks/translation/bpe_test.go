@@ -138,11 +138,15 @@ func TestBPERoundTripMulti30K(t *testing.T) {
 	}
 	t.Logf("BPE: %d merges on %d training lines in %v; vocabulary %d", len(b.Merges), len(trainLines), time.Since(start), b.Size())
 	tokens := 0
+	cache := map[string][]int32{}
 	for i, line := range all {
 		if strings.Contains(line, Marker) {
 			t.Fatalf("line %d holds the marker %q", i, Marker)
 		}
 		ids := b.Encode(line)
+		if cached := b.EncodeCached(line, cache); !slices.Equal(cached, ids) {
+			t.Fatalf("line %d: cached encoding %v, plain %v", i, cached, ids)
+		}
 		tokens += len(ids)
 		if got := b.Decode(ids); got != line {
 			t.Fatalf("line %d: %q decodes to %q", i, line, got)

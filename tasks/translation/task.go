@@ -4,6 +4,13 @@
 // validation BLEU (greedy decoding), and scored with sacreBLEU's corpus BLEU on detokenised,
 // cased output (package score). newstest2014 is an out-of-domain test split.
 //
+// Subwords: one joint BPE vocabulary for both languages, learned here (TrainBPE) rather than
+// with github.com/sugarme/tokenizer: its trainer breaks ties between equal pair counts in map
+// order, so the same text could give other merges, and applying merges is a few lines that
+// this package needs to control anyway (the word-boundary marker, byte fallback for unseen
+// characters, exact decoding); the module is also not a dependency of the project. Ties are
+// broken by a documented total order, and the vocabulary travels in every checkpoint.
+//
 // Shapes: Ls, Lt = source and target steps, B = sentences, E = embedding width, H = hidden
 // width, V = vocabulary. Batches are time-major.
 package translation
@@ -95,8 +102,9 @@ func NewFromCorpus[T kernels.Float](cfg Config, c *Corpus, dev kernels.Device[T]
 func (t *Task[T]) setVocabulary(bpe *BPE) {
 	t.bpe = bpe
 	t.train, t.dropped = t.train[:0], 0
+	cache := map[string][]int32{}
 	for _, p := range t.corpus.Train {
-		e := example{bpe.Encode(p.Src), bpe.Encode(p.Tgt)}
+		e := example{bpe.EncodeCached(p.Src, cache), bpe.EncodeCached(p.Tgt, cache)}
 		if t.cfg.MaxLength > 0 && (len(e.src) > t.cfg.MaxLength || len(e.tgt) > t.cfg.MaxLength) {
 			t.dropped++
 			continue
@@ -112,7 +120,7 @@ func (t *Task[T]) setVocabulary(bpe *BPE) {
 	t.splits = t.corpus.Splits
 	for _, s := range t.splits {
 		for _, p := range t.corpus.Eval[s] {
-			t.eval[s] = append(t.eval[s], example{bpe.Encode(p.Src), bpe.Encode(p.Tgt)})
+			t.eval[s] = append(t.eval[s], example{bpe.EncodeCached(p.Src, cache), bpe.EncodeCached(p.Tgt, cache)})
 		}
 	}
 }
