@@ -100,15 +100,28 @@ func TrainBPE(texts []string, cfg BPEConfig) (*BPE, error) {
 	})
 	b := newBPE(chars, nil)
 
-	// Symbols as strings; a word is a slice of symbols. Words with a character below the
-	// minimum frequency are left out of the pair counts (they are spelled in bytes).
+	// Symbols are ids into table (a pair is two ids in one uint64); a word is a slice of
+	// symbols. Words with a character below the minimum frequency are left out of the pair
+	// counts (they are spelled in bytes).
+	var table []string
+	symID := map[string]int32{}
+	sym := func(s string) int32 {
+		id, ok := symID[s]
+		if !ok {
+			id = int32(len(table))
+			symID[s] = id
+			table = append(table, s)
+		}
+		return id
+	}
+	key := func(a, b int32) uint64 { return uint64(uint32(a))<<32 | uint64(uint32(b)) }
 	type word struct {
-		syms  []string
+		syms  []int32
 		count int
 	}
 	ws := make([]word, 0, len(uniq))
 	for _, w := range uniq {
-		syms := make([]string, 0, len(w))
+		syms := make([]int32, 0, len(w))
 		ok := true
 		for _, r := range w {
 			s := string(r)
@@ -116,28 +129,30 @@ func TrainBPE(texts []string, cfg BPEConfig) (*BPE, error) {
 				ok = false
 				break
 			}
-			syms = append(syms, s)
+			syms = append(syms, sym(s))
 		}
 		if ok {
 			ws = append(ws, word{syms, wordCount[w]})
 		}
 	}
-	counts := map[[2]string]int{}
-	where := map[[2]string][]int32{} // words that contain the pair (may hold stale entries)
+	counts := map[uint64]int{}
+	where := map[uint64][]int32{} // words that contain the pair (may hold stale entries)
 	for i, w := range ws {
 		for j := 0; j+1 < len(w.syms); j++ {
-			p := [2]string{w.syms[j], w.syms[j+1]}
+			p := key(w.syms[j], w.syms[j+1])
 			counts[p] += w.count
 			where[p] = append(where[p], int32(i))
 		}
 	}
-	h := &pairHeap{}
+	h := &pairHeap{table: &table}
 	for p, n := range counts {
 		h.items = append(h.items, pairCount{p, n})
 	}
 	heap.Init(h)
 
-	seen := map[int32]bool{}
+	seen := make([]bool, len(ws))
+	var touchedWords []int32
+	changed := map[uint64]bool{}
 	for len(b.Merges) < cfg.Merges && h.Len() > 0 {
 		top := heap.Pop(h).(pairCount)
 		if counts[top.pair] != top.count { // stale entry
@@ -147,26 +162,31 @@ func TrainBPE(texts []string, cfg BPEConfig) (*BPE, error) {
 			break
 		}
 		p := top.pair
-		merged := p[0] + p[1]
-		b.addMerge(p)
-		changed := map[[2]string]bool{}
-		clear(seen)
+		left, right := int32(p>>32), int32(uint32(p))
+		b.addMerge([2]string{table[left], table[right]})
+		merged := sym(table[left] + table[right])
+		clear(changed)
+		for _, wi := range touchedWords {
+			seen[wi] = false
+		}
+		touchedWords = touchedWords[:0]
 		for _, wi := range where[p] {
 			if seen[wi] {
 				continue
 			}
 			seen[wi] = true
+			touchedWords = append(touchedWords, wi)
 			w := &ws[wi]
 			// Take the word's pairs out, merge, put the new pairs in: simple and exact when
 			// occurrences overlap ("a a a") or neighbour each other ("a b a b").
 			for j := 0; j+1 < len(w.syms); j++ {
-				q := [2]string{w.syms[j], w.syms[j+1]}
+				q := key(w.syms[j], w.syms[j+1])
 				counts[q] -= w.count
 				changed[q] = true
 			}
-			out := make([]string, 0, len(w.syms))
+			out := w.syms[:0]
 			for j := 0; j < len(w.syms); j++ {
-				if j+1 < len(w.syms) && w.syms[j] == p[0] && w.syms[j+1] == p[1] {
+				if j+1 < len(w.syms) && w.syms[j] == left && w.syms[j+1] == right {
 					out = append(out, merged)
 					j++
 				} else {
@@ -175,8 +195,8 @@ func TrainBPE(texts []string, cfg BPEConfig) (*BPE, error) {
 			}
 			w.syms = out
 			for j := 0; j+1 < len(out); j++ {
-				q := [2]string{out[j], out[j+1]}
-				if q[0] == merged || q[1] == merged { // a new pair; the others list the word already
+				q := key(out[j], out[j+1])
+				if out[j] == merged || out[j+1] == merged { // a new pair; the others list the word already
 					where[q] = append(where[q], wi)
 				}
 				counts[q] += w.count
@@ -184,11 +204,11 @@ func TrainBPE(texts []string, cfg BPEConfig) (*BPE, error) {
 			}
 		}
 		delete(where, p)
-		keys := make([][2]string, 0, len(changed))
+		keys := make([]uint64, 0, len(changed))
 		for k := range changed {
 			keys = append(keys, k)
 		}
-		slices.SortFunc(keys, comparePairs)
+		slices.Sort(keys) // a fixed push order (the heap's result does not depend on it)
 		for _, k := range keys {
 			if counts[k] > 0 {
 				heap.Push(h, pairCount{k, counts[k]})
@@ -205,12 +225,15 @@ func comparePairs(a, b [2]string) int {
 }
 
 type pairCount struct {
-	pair  [2]string
+	pair  uint64 // left symbol id << 32 | right symbol id
 	count int
 }
 
-// pairHeap pops the highest count first, ties by comparePairs.
-type pairHeap struct{ items []pairCount }
+// pairHeap pops the highest count first, ties by comparePairs on the symbols' strings.
+type pairHeap struct {
+	items []pairCount
+	table *[]string
+}
 
 func (h *pairHeap) Len() int { return len(h.items) }
 func (h *pairHeap) Less(i, j int) bool {
@@ -218,7 +241,8 @@ func (h *pairHeap) Less(i, j int) bool {
 	if a.count != b.count {
 		return a.count > b.count
 	}
-	return comparePairs(a.pair, b.pair) < 0
+	t := *h.table
+	return comparePairs([2]string{t[a.pair>>32], t[uint32(a.pair)]}, [2]string{t[b.pair>>32], t[uint32(b.pair)]}) < 0
 }
 func (h *pairHeap) Swap(i, j int) { h.items[i], h.items[j] = h.items[j], h.items[i] }
 func (h *pairHeap) Push(x any)    { h.items = append(h.items, x.(pairCount)) }
