@@ -1,7 +1,6 @@
 package translation
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -251,21 +250,33 @@ func beamSearchLimit[T kernels.Float](m *model[T], dev kernels.Device[T], src []
 				}
 				continue
 			}
+			// The best 2k extensions, best first; ties by parent then id (a total order, so
+			// the search is deterministic): candidates come in (parent, id) order and an equal
+			// score never overtakes.
 			cands = cands[:0]
 			for j, h := range alive[b] {
 				row := lp[(b*k+j)*V : (b*k+j+1)*V]
 				for v := range V {
-					if generable(v) {
-						cands = append(cands, cand{j, int32(v), h.score + float64(row[v])})
+					if !generable(v) {
+						continue
 					}
+					sc := h.score + float64(row[v])
+					if len(cands) == 2*k && sc <= cands[len(cands)-1].score {
+						continue
+					}
+					at := len(cands)
+					for at > 0 && cands[at-1].score < sc {
+						at--
+					}
+					if len(cands) < 2*k {
+						cands = append(cands, cand{})
+					}
+					copy(cands[at+1:], cands[at:len(cands)-1])
+					cands[at] = cand{j, int32(v), sc}
 				}
 			}
-			// Best first; ties by parent then id (a total order, so the search is deterministic).
-			slices.SortFunc(cands, func(x, y cand) int {
-				return cmp.Or(cmp.Compare(y.score, x.score), cmp.Compare(x.parent, y.parent), cmp.Compare(x.id, y.id))
-			})
 			var next []hypothesis
-			for _, c := range cands[:min(len(cands), 2*k)] {
+			for _, c := range cands {
 				if len(next) == k {
 					break
 				}
