@@ -24,6 +24,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gosru/gosru/kernels"
 	"github.com/gosru/gosru/nn"
@@ -47,6 +48,13 @@ type Task[T kernels.Float] struct {
 	batches [][]int
 	eval    map[string][]example
 	splits  []string
+
+	// lastDecode is the timing of the last Predict, which Score reports for the same split.
+	lastDecode struct {
+		split     string
+		sentences int
+		seconds   float64
+	}
 }
 
 var (
@@ -232,6 +240,7 @@ func (t *Task[T]) Predict(split string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	start := time.Now()
 	out := make([]string, len(exs))
 	for _, idx := range batches {
 		src := make([][]int32, len(idx))
@@ -246,6 +255,7 @@ func (t *Task[T]) Predict(split string, w io.Writer) error {
 			out[j] = t.bpe.Decode(hyps[k])
 		}
 	}
+	t.lastDecode.split, t.lastDecode.sentences, t.lastDecode.seconds = split, len(exs), time.Since(start).Seconds()
 	bw := bufio.NewWriter(w)
 	for _, s := range out {
 		// A translation holds no newline (the model could emit one through a byte token).
@@ -264,7 +274,8 @@ func (t *Task[T]) translate(src [][]int32) ([][]int32, error) {
 }
 
 // Score computes sacreBLEU's corpus BLEU (13a, cased, exp smoothing) of predictions against
-// the split's references ("bleu"), and the same lower-cased ("bleu_lc").
+// the split's references ("bleu"), and the same lower-cased ("bleu_lc"); after Predict of
+// the same split, also its decoding speed in sentences per second ("decode_sent_per_s").
 func (t *Task[T]) Score(split string, predictions io.Reader) (train.Metrics, error) {
 	pairs, ok := t.corpus.Eval[split]
 	if !ok {
@@ -289,7 +300,11 @@ func (t *Task[T]) Score(split string, predictions io.Reader) (train.Metrics, err
 	if err != nil {
 		return nil, err
 	}
-	return train.Metrics{"bleu": cased.Score, "bleu_lc": lower.Score}, nil
+	m := train.Metrics{"bleu": cased.Score, "bleu_lc": lower.Score}
+	if d := t.lastDecode; d.split == split && d.sentences == len(hyps) && d.seconds > 0 {
+		m["decode_sent_per_s"] = float64(d.sentences) / d.seconds
+	}
+	return m, nil
 }
 
 // StartEpoch does nothing: no state runs across batches.

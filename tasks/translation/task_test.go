@@ -36,7 +36,7 @@ func TestSmokeTrain(t *testing.T) {
 				t.Fatal(err)
 			}
 			tcfg := train.DefaultConfig()
-			tcfg.MaxSteps, tcfg.Epochs = 6, 2
+			tcfg.MaxSteps, tcfg.Epochs, tcfg.CheckpointEverySteps = 6, 2, 3
 			tcfg.Optimizer, tcfg.LR, tcfg.ClipGradNorm = "adam", 1e-3, 5
 			dir, err := train.NewRunDir(t.TempDir(), "translation", time.Now())
 			if err != nil {
@@ -51,8 +51,20 @@ func TestSmokeTrain(t *testing.T) {
 			if _, ok := sum.Test["bleu"]; !ok {
 				t.Fatalf("test metrics %v have no BLEU", sum.Test)
 			}
+			// The checkpoint carries the vocabulary, and predicting from it restores it.
+			path, err := train.LatestCheckpoint(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ck, err := train.ReadCheckpoint(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(ck.TaskState), `"merges"`) {
+				t.Fatalf("checkpoint task state %.80q holds no vocabulary", ck.TaskState)
+			}
 			var buf bytes.Buffer
-			if err := task.Predict("test", &buf); err != nil {
+			if err := train.Predict[float32](task, ck, "test", &buf); err != nil {
 				t.Fatal(err)
 			}
 			if n := strings.Count(buf.String(), "\n"); n != 20 {
@@ -61,6 +73,9 @@ func TestSmokeTrain(t *testing.T) {
 			m, err := task.Score("test", &buf)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if _, ok := m["decode_sent_per_s"]; !ok {
+				t.Fatalf("metrics %v have no decoding speed", m)
 			}
 			if _, ok := m["bleu"]; !ok {
 				t.Fatalf("metrics %v", m)
