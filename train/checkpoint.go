@@ -307,7 +307,24 @@ func Evaluate[T kernels.Float](task Task[T], ck *Checkpoint, split string) (Metr
 	if err := restoreParams(task.Params(), ck.Params); err != nil {
 		return nil, err
 	}
+	if err := restoreTaskState(task, ck); err != nil {
+		return nil, err
+	}
 	return evaluateSplit(task, split)
+}
+
+// restoreTaskState gives a Stateful task the state its checkpoint saved (translation: the
+// vocabulary the embeddings index), so that evaluating or predicting from a checkpoint uses
+// exactly what training used.
+func restoreTaskState[T kernels.Float](task Task[T], ck *Checkpoint) error {
+	sf, ok := task.(Stateful)
+	if !ok || ck.TaskState == nil {
+		return nil
+	}
+	if err := sf.LoadState(ck.TaskState); err != nil {
+		return fmt.Errorf("train: restore the task's state: %w", err)
+	}
+	return nil
 }
 
 // LoadParams loads a checkpoint's parameters into ps (names, shapes and precision must match),

@@ -57,5 +57,8 @@ func Predict[T kernels.Float](task Task[T], ck *Checkpoint, split string, w io.W
 	if err := restoreParams(task.Params(), ck.Params); err != nil {
 		return err
 	}
+	if err := restoreTaskState(task, ck); err != nil {
+		return err
+	}
 	return p.Predict(split, w)
 }

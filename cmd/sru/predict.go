@@ -15,12 +15,14 @@ func init() {
 	register(&command{name: "predict", summary: "write a run's predictions for a split (tasks that predict)", run: runPredict})
 }
 
-const predictUsage = `predict RUN_DIR [-split test] [-checkpoint best|latest|FILE] [-out FILE]
+const predictUsage = `predict RUN_DIR [-split test] [-checkpoint best|latest|FILE] [-out FILE] [-set section.key=value]...
 
 Loads the run's config.toml and a checkpoint (best, else the latest), and writes the task's
 predictions for the split in its own format: SQuAD answers as the official JSON object,
 translations and transcripts one per line. A task that does not predict (classification,
-language modelling) says so; 'sru eval' gives its metrics.`
+language modelling) says so; 'sru eval' gives its metrics. -set changes a setting of the
+run's config for this prediction only (decoding options, e.g. -set translation.beam=5
+-set translation.length_penalty=gnmt -set translation.alpha=0.6).`
 
 func runPredict(e *env, args []string) error {
 	dir, rest := splitPositional(args)
@@ -28,13 +30,15 @@ func runPredict(e *env, args []string) error {
 	split := fs.String("split", "test", "split to predict: valid or test")
 	which := fs.String("checkpoint", "best", "best, latest, or a checkpoint file")
 	out := fs.String("out", "", "write the predictions to this file (default: stdout)")
+	var sets setFlags
+	fs.Var(&sets, "set", "override a setting for this prediction, e.g. -set translation.beam=5 (repeatable)")
 	if err := parseFlags(fs, rest); err != nil {
 		return err
 	}
 	if dir == "" {
 		return usagef("which run directory? (e.g. sru predict runs/<experiment>/<run-id>)")
 	}
-	exp, err := experiments.Load(filepath.Join(dir, train.ConfigFile), nil)
+	exp, err := experiments.Load(filepath.Join(dir, train.ConfigFile), sets)
 	if err != nil {
 		return err
 	}

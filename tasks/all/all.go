@@ -6,4 +6,5 @@ import (
 	_ "github.com/gosru/gosru/tasks/classification"
 	_ "github.com/gosru/gosru/tasks/lm"
 	_ "github.com/gosru/gosru/tasks/squad"
+	_ "github.com/gosru/gosru/tasks/translation"
 )
