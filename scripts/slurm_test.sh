@@ -144,7 +144,7 @@ run0=$(rundir 0)
 run1=$(rundir 1)
 
 # Stop two tasks mid-run, once each has a checkpoint and before it finishes.
-stopped0="" stopped1=""
+stopped0="" stopped1="" signaller=""
 deadline=$((SECONDS + 240))
 while [ -z "$stopped0" ] || [ -z "$stopped1" ]; do
 	[ $SECONDS -lt $deadline ] || fail "tasks 0 and 1 never reached a checkpoint mid-run"
@@ -156,9 +156,11 @@ while [ -z "$stopped0" ] || [ -z "$stopped1" ]; do
 	fi
 	if [ -z "$stopped1" ] && ls "$run1"/step-*.ckpt >/dev/null 2>&1; then
 		[ -f "$run1/summary.json" ] && fail "task 1 finished before it could be signalled"
-		# scancel may report "Job can not be altered now" once the signalled task has begun to
-		# requeue itself; whether the signal arrived is checked below, in the task's log.
-		scancel --signal=USR1 "${job}_1" || note "scancel --signal=USR1 ${job}_1 exited with status $?"
+		# In the background: once the signalled task has begun to requeue itself, scancel may
+		# retry for a while ("Job can not be altered now") while task 0 runs on. Whether the
+		# signal arrived is checked below, in the task's log.
+		(timeout 30 scancel --signal=USR1 "${job}_1" || note "scancel --signal=USR1 ${job}_1 exited with status $?") &
+		signaller=$!
 		stopped1=1
 		note "sent SIGUSR1 to ${job}_1 (it requeues itself)"
 	fi
@@ -171,6 +173,7 @@ while [ -n "$(squeue -h -j "$job" 2>/dev/null)" ]; do
 	[ $SECONDS -lt $deadline ] || { squeue -j "$job" >&2; fail "the job array did not finish in 5 minutes"; }
 	sleep 2
 done
+wait "$signaller" || true
 "$sru" sweep -status "$work/slurm.toml" >&2
 
 # The same runs with -local, meanwhile or after (one thread each).
