@@ -125,6 +125,11 @@ func Parse(file string, text []byte) (*Sweep, error) {
 	if len(s.Experiments) == 0 {
 		return nil, s.errorf("experiments", "experiments: name at least one experiment file")
 	}
+	for _, seed := range s.Seeds {
+		if seed < 0 {
+			return nil, s.errorf("seeds", "seeds: want seeds of 0 or more, got %d", seed)
+		}
+	}
 	if _, _, err := s.folds(); err != nil {
 		return nil, err
 	}

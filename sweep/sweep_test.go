@@ -184,6 +184,8 @@ func TestErrors(t *testing.T) {
 			[]string{"test.toml:2:", "declares no folds"}, true},
 		{"fold out of range", "experiments = [\"experiments/classification/mr_sru.toml\"]\nfolds = [10]\n",
 			[]string{"fold 10"}, true},
+		{"negative seed", "experiments = [\"experiments/quickstart.toml\"]\nseeds = [1, -2]\n",
+			[]string{"test.toml:2:", "seeds"}, false},
 		{"no experiments", "seeds = [1]\n", []string{"experiments"}, false},
 		{"glob matches nothing", "experiments = [\"experiments/nothing_*.toml\"]\n",
 			[]string{"test.toml:1:", "matches no file"}, true},
