@@ -133,6 +133,14 @@ func ReadStatus(runs []Run) ([]Status, error) {
 	return out, nil
 }
 
+// LiveHere reports whether st is a run marked running by a live process of this host (not this
+// process): a second task must not write the same run. Processes of other hosts cannot be
+// checked; a scheduler starts a task again only after its previous instance ended.
+func LiveHere(st *State) bool {
+	host, _ := os.Hostname()
+	return st != nil && st.State == Running && st.Host == host && st.PID != os.Getpid() && alive(st.PID)
+}
+
 // alive reports whether process pid exists.
 func alive(pid int) bool {
 	if pid <= 0 {

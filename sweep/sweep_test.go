@@ -311,6 +311,15 @@ func TestPlanAndStatus(t *testing.T) {
 	if st, _ := sweep.ReadStatus(runs[4:]); st[0].State != sweep.Running {
 		t.Errorf("live run is %s", st[0].State)
 	}
+	if sweep.LiveHere(&sweep.State{State: sweep.Running, Host: host, PID: os.Getpid()}) {
+		t.Error("this process's own run counted as another's")
+	}
+	if !sweep.LiveHere(&sweep.State{State: sweep.Running, Host: host, PID: os.Getppid()}) {
+		t.Error("a run of a live process of this host is not live")
+	}
+	if sweep.LiveHere(&sweep.State{State: sweep.Running, Host: host + "-elsewhere", PID: os.Getppid()}) {
+		t.Error("a run of another host counted as live here")
+	}
 }
 
 func TestSbatchScript(t *testing.T) {

@@ -170,6 +170,13 @@ func runSweepTask(e *env, r sweep.Run) error {
 		fmt.Fprintf(e.stderr, "task %d: %s is done; skipped\n", r.Index, r.Dir)
 		return nil
 	}
+	prev, err := sweep.ReadState(r.Dir)
+	if err != nil {
+		return err
+	}
+	if sweep.LiveHere(prev) {
+		return fmt.Errorf("task %d: %s is being trained by process %d of this host", r.Index, r.Dir, prev.PID)
+	}
 	exp, err := r.Load()
 	if err != nil {
 		return err
@@ -189,10 +196,6 @@ func runSweepTask(e *env, r sweep.Run) error {
 			return err
 		}
 		fmt.Fprintf(e.stderr, "task %d: starting %s\n", r.Index, r.Dir)
-	}
-	prev, err := sweep.ReadState(r.Dir)
-	if err != nil {
-		return err
 	}
 	host, _ := os.Hostname()
 	st := &sweep.State{State: sweep.Running, Host: host, PID: os.Getpid(), Since: time.Now().UTC(), Attempt: 1}
