@@ -51,6 +51,12 @@ func Predict[T kernels.Float](task Task[T], ck *Checkpoint, split string, w io.W
 	if !ok {
 		return fmt.Errorf("train: %w", ErrNoPredictor)
 	}
+	if split == "" { // the reported split: test, or valid where that is the reported set (SQuAD)
+		split = "test"
+		if !slices.Contains(task.Splits(), split) && slices.Contains(task.Splits(), "valid") {
+			split = "valid"
+		}
+	}
 	if !slices.Contains(task.Splits(), split) {
 		return fmt.Errorf("train: the task has no %q split (it has %v)", split, task.Splits())
 	}

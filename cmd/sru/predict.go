@@ -15,7 +15,7 @@ func init() {
 	register(&command{name: "predict", summary: "write a run's predictions for a split (tasks that predict)", run: runPredict})
 }
 
-const predictUsage = `predict RUN_DIR [-split test] [-checkpoint best|latest|FILE] [-out FILE] [-set section.key=value]...
+const predictUsage = `predict RUN_DIR [-split valid|test] [-checkpoint best|latest|FILE] [-out FILE] [-set section.key=value]...
 
 Loads the run's config.toml and a checkpoint (best, else the latest), and writes the task's
 predictions for the split in its own format: SQuAD answers as the official JSON object,
@@ -27,7 +27,7 @@ run's config for this prediction only (decoding options, e.g. -set translation.b
 func runPredict(e *env, args []string) error {
 	dir, rest := splitPositional(args)
 	fs := newFlags(e, "predict", predictUsage)
-	split := fs.String("split", "test", "split to predict: valid or test")
+	split := fs.String("split", "", "split to predict: valid or test (default: test, or valid for a task whose reported set is valid, as SQuAD's dev)")
 	which := fs.String("checkpoint", "best", "best, latest, or a checkpoint file")
 	out := fs.String("out", "", "write the predictions to this file (default: stdout)")
 	var sets setFlags
@@ -46,7 +46,11 @@ func runPredict(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "predicting %s with %s (epoch %d, step %d)\n", *split, path, ck.Epoch, ck.Step)
+	name := *split
+	if name == "" {
+		name = "the reported split"
+	}
+	fmt.Fprintf(e.stderr, "predicting %s with %s (epoch %d, step %d)\n", name, path, ck.Epoch, ck.Step)
 	if exp.Precision == "float64" {
 		return predictOn[float64](e, exp, ck, *split, *out)
 	}
