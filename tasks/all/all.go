@@ -5,4 +5,5 @@ package all
 import (
 	_ "github.com/gosru/gosru/tasks/classification"
 	_ "github.com/gosru/gosru/tasks/lm"
+	_ "github.com/gosru/gosru/tasks/speech"
 )
