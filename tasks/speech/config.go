@@ -1,9 +1,6 @@
 package speech
 
-import (
-	"fmt"
-	"math"
-)
+import "fmt"
 
 // Corpora of the speech task (Config.Corpus).
 const (
@@ -40,6 +37,10 @@ type Config struct {
 	// epoch.
 	MaxUtterances int `toml:"max_utterances"`
 	MaxFrames     int `toml:"max_frames"`
+	// Selection is the validation metric that picks the model: "wer" (the default) or
+	// "loss" (the CTC loss, for a validation set so small that its WER reaches 0 at once and
+	// cannot tell later models apart), both lower-is-better.
+	Selection string `toml:"selection"`
 	// Beam is the decoding beam: 1 is greedy CTC, more is prefix beam search.
 	Beam int `toml:"beam"`
 	// Workers compute the features at construction (0: GOMAXPROCS).
@@ -104,7 +105,7 @@ func DefaultConfig() Config {
 			LowFreq: fc.Fbank.LowFreq, HighFreq: fc.Fbank.HighFreq, UseEnergy: fc.Fbank.UseEnergy,
 			CMVN: fc.CMVN, NormVars: fc.NormVars, Stack: fc.Stack, Stride: fc.Stride},
 		Model:         ModelConfig{Encoder: "sru", Hidden: 128, Layers: 2, Bidirectional: true},
-		MaxUtterances: 32, MaxFrames: 4000, Beam: 1,
+		MaxUtterances: 32, MaxFrames: 4000, Selection: "wer", Beam: 1,
 	}
 }
 
@@ -166,10 +167,13 @@ func (c Config) Validate() error {
 	if c.MaxUtterances < 1 || c.MaxFrames < 1 {
 		return fmt.Errorf("speech: max_utterances %d, max_frames %d (both must be >= 1)", c.MaxUtterances, c.MaxFrames)
 	}
+	if c.Selection != "wer" && c.Selection != "loss" {
+		return fmt.Errorf("speech: selection %q (wer or loss)", c.Selection)
+	}
 	if c.Beam < 1 {
 		return fmt.Errorf("speech: beam %d < 1", c.Beam)
 	}
-	if c.Workers < 0 || math.IsNaN(c.ValidFraction) {
+	if c.Workers < 0 {
 		return fmt.Errorf("speech: workers %d < 0", c.Workers)
 	}
 	return nil

@@ -21,7 +21,7 @@ import (
 // The splits: "test" is the corpus's test set; "valid" is ValidFraction of the corpus's
 // training utterances, drawn with ValidSeed and held out from training (for connected
 // digits these are held-out strings, whose recordings other training strings may also use).
-// The model is selected on the valid WER.
+// The model is selected on the valid WER (or loss: Config.Selection).
 type Task[T kernels.Float] struct {
 	cfg   Config
 	dev   kernels.Device[T]
@@ -231,8 +231,8 @@ func (t *Task[T]) NumBatches() int { return len(t.batches) }
 // Shuffle is true: the loop permutes the epoch's batches.
 func (t *Task[T]) Shuffle() bool { return true }
 
-// Selection picks the model of the lowest validation WER.
-func (t *Task[T]) Selection() (string, bool) { return "wer", false }
+// Selection picks the model of the lowest validation WER (or CTC loss: Config.Selection).
+func (t *Task[T]) Selection() (string, bool) { return t.cfg.Selection, false }
 
 // Splits are "valid" and "test".
 func (t *Task[T]) Splits() []string { return []string{"valid", "test"} }
