@@ -228,3 +228,57 @@ func TestBeginEpochDeterministic(t *testing.T) {
 		t.Errorf("same RNG state, losses %g and %g", a, b)
 	}
 }
+
+// TestStepAllocs: a training step (forward with SpecAugment, CTC, backward, optimizer)
+// allocates nothing once the graph has seen the batch shapes.
+func TestStepAllocs(t *testing.T) {
+	dev := kernels.MustCPU[float32]()
+	for _, encoder := range []string{"sru", "lstm"} {
+		task, err := NewFromCorpus(smokeConfig(encoder, false), testdataCorpus(t), dev, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := nn.NewGraph(dev, rand.New(rand.NewPCG(1, 2)))
+		g.Training = true
+		opt := nn.NewAdam(task.Params(), nn.AdamConfig{LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8})
+		step := func(i int) {
+			g.Reset()
+			task.Params().ZeroGrad()
+			loss, _, err := task.Loss(g, i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g.Backward(loss)
+			opt.Step()
+		}
+		for i := range task.NumBatches() {
+			step(i)
+		}
+		if n := testing.AllocsPerRun(5, func() { step(0) }); n != 0 {
+			t.Errorf("%s: %.0f allocations per step", encoder, n)
+		}
+	}
+}
+
+// TestBeamTranscripts: with beam > 1 the task decodes every utterance by prefix beam search
+// (the decoder itself is tested against brute force in decode_test.go).
+func TestBeamTranscripts(t *testing.T) {
+	dev := kernels.MustCPU[float64]()
+	task, err := NewFromCorpus(smokeConfig("sru", true), testdataCorpus(t), dev, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	greedy, err := task.Transcripts("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	task.cfg.Beam = 4
+	beam, err := task.Transcripts("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(beam) != len(greedy) || len(beam) != 3 {
+		t.Fatalf("greedy %q, beam %q", greedy, beam)
+	}
+	t.Logf("greedy %q, beam %q", greedy, beam)
+}
