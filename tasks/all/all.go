@@ -7,4 +7,5 @@ import (
 	_ "github.com/gosru/gosru/tasks/lm"
 	_ "github.com/gosru/gosru/tasks/squad"
 	_ "github.com/gosru/gosru/tasks/translation"
+	_ "github.com/gosru/gosru/tasks/speech"
 )

@@ -1,6 +1,6 @@
 // Package speech is the speech task: a WAV reader (RIFF/WAVE, 16-bit PCM), log-mel filterbank
 // features identical to Kaldi's compute-fbank-feats, the corpora, the feature pipeline, CTC
-// decoding and the acoustic model.
+// decoding, the acoustic model and the training task.
 //
 // The paper's speech task is Switchboard with Kaldi fbank features. Switchboard is licensed, so
 // the task here runs on freely licensed substitutes (the Free Spoken Digit Dataset and the Kaldi
@@ -39,4 +39,18 @@
 // (uni- or bidirectional, a unidirectional one with its labels delayed by ModelConfig.Delay
 // frames) and a linear layer to the labels and the blank, giving per-frame log-probabilities;
 // Transcribe decodes a batch of them.
+//
+// The task (Task, registered as "speech": the [speech] section is Config) trains the
+// acoustic model with nn's CTC loss (mean reduction, infeasible utterances skipped and
+// counted) on one of three corpora: connected digits (the official FSDD split or
+// leave-one-speaker-out), isolated digits, or yesno. Features are computed once when the
+// task is built and kept as rows of the run's precision; the raw samples are dropped.
+// Training batches group utterances of similar length and are re-bucketed every epoch with
+// the run's RNG (BeginEpoch); SpecAugment masks are drawn from the graph's RNG inside Loss,
+// so a resumed run draws the same ones. The validation split is a seeded fraction of the
+// corpus's training utterances (Config.ValidFraction, ValidSeed), held out from training;
+// the test split is the corpus's. Evaluate gives the CTC loss and the infeasible count;
+// Predict writes `id transcript` lines (greedy or prefix beam decoding) and Score turns them
+// into "wer", "cer" and "sentence_accuracy" (package score), the valid WER selecting the
+// model unless Config.Selection is "loss".
 package speech

@@ -63,7 +63,7 @@ func (c ModelConfig) Validate(inputDim int) error {
 }
 
 // AcousticModel maps feature frames to per-frame log-probabilities of the labels and the
-// blank. It has no training loss yet: the CTC loss op is still to come.
+// blank; Task trains it with the CTC loss.
 type AcousticModel[T kernels.Float] struct {
 	cfg      ModelConfig
 	inputDim int
@@ -140,6 +140,12 @@ func (m *AcousticModel[T]) BatchInput(feats []*Features) (x []T, L int, lengths 
 // (t, b) is the distribution for frame t of utterance b, read Delay steps later. Rows at
 // t ≥ lengths[b] are padding, to be ignored (the CTC loss and the decoders take the lengths).
 func (m *AcousticModel[T]) Forward(g *nn.Graph[T], x *nn.Tensor[T], lengths []int) *nn.Tensor[T] {
+	return g.LogSoftmax(m.Logits(g, x, lengths))
+}
+
+// Logits is Forward before the log-softmax: the unnormalised scores [L, B, classes] that
+// nn's CTCLoss takes (it applies the log-softmax itself, fused with the loss).
+func (m *AcousticModel[T]) Logits(g *nn.Graph[T], x *nn.Tensor[T], lengths []int) *nn.Tensor[T] {
 	B, delay := len(lengths), m.cfg.Delay
 	if len(x.Shape) != 3 || x.Shape[1] != B || x.Shape[2] != m.inputDim || x.Shape[0] < delay {
 		panic(fmt.Sprintf("speech: model input %v for %d utterances of %d-value frames with delay %d", x.Shape, B, m.inputDim, delay))
@@ -162,7 +168,7 @@ func (m *AcousticModel[T]) Forward(g *nn.Graph[T], x *nn.Tensor[T], lengths []in
 		}
 		logits = g.SelectRows(logits, m.rows)
 	}
-	return g.LogSoftmax(logits)
+	return logits
 }
 
 // Transcribe decodes the log-probabilities [L, B, classes] of a batch (Forward's output,
