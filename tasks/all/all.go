@@ -5,7 +5,7 @@ package all
 import (
 	_ "github.com/gosru/gosru/tasks/classification"
 	_ "github.com/gosru/gosru/tasks/lm"
+	_ "github.com/gosru/gosru/tasks/speech"
 	_ "github.com/gosru/gosru/tasks/squad"
 	_ "github.com/gosru/gosru/tasks/translation"
-	_ "github.com/gosru/gosru/tasks/speech"
 )
