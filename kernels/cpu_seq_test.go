@@ -260,7 +260,14 @@ func TestSeqKernelsNoAllocs(t *testing.T) {
 		d.AdditiveScoresBackward(Lq, Ls, B, H, HostBuf(dq), HostBuf(dk), HostBuf(dv), HostBuf(y), HostBuf(q),
 			HostBuf(k), HostBuf(v))
 	}
-	if n := testing.AllocsPerRun(5, f); n != 0 {
-		t.Errorf("%v allocations per call", n)
+	// AllocsPerRun counts every allocation in the process; once, in a full CI run, something
+	// else allocated during the measurement. A kernel that allocates does so every time, so the
+	// measurement is taken up to three times and must reach 0 once.
+	var n float64
+	for range 3 {
+		if n = testing.AllocsPerRun(5, f); n == 0 {
+			return
+		}
 	}
+	t.Errorf("%v allocations per call", n)
 }
