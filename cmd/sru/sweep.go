@@ -162,6 +162,16 @@ func sweepStatus(e *env, runs []sweep.Run) error {
 // starts it. SIGUSR1 (Slurm's warning before the time limit), SIGTERM and Ctrl-C stop it with
 // a checkpoint; after SIGUSR1 under Slurm it requeues its own array task.
 func runSweepTask(e *env, r sweep.Run) error {
+	// The run directory's lock keeps two tasks (on any host sharing the file system with
+	// working flock) from training one run; it is taken before the run's state is read.
+	if err := os.MkdirAll(r.Dir, 0o755); err != nil {
+		return err
+	}
+	lock, err := train.LockRunDir(r.Dir)
+	if err != nil {
+		return fmt.Errorf("task %d: %w", r.Index, err)
+	}
+	defer lock.Unlock()
 	action, ckPath, err := sweep.Plan(r.Dir)
 	if err != nil {
 		return err

@@ -131,4 +131,17 @@ func TestSweepTaskResumeOrSkip(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "pending 1 (0 with a checkpoint), running 0, done 1, failed 0") {
 		t.Errorf("-status: exit %d, %q", code, stdout)
 	}
+	// A run directory another process holds is refused, not trained twice.
+	if err := os.MkdirAll(runs[0].Dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	lock, err := train.LockRunDir(runs[0].Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Unlock()
+	code, _, stderr = run("sweep", "-task", "0", file)
+	if code == 0 || !strings.Contains(stderr, "task 0:") || !strings.Contains(stderr, "run.lock") {
+		t.Errorf("a locked run: exit %d, %s", code, stderr)
+	}
 }
