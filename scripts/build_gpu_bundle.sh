@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds bin/gpu/ (git-ignored): everything scripts/gpu_check.sh runs on a GPU machine, which
 # has no Go. Run here, where Go and the CUDA headers are (scripts/install_cuda_toolkit.sh); then
-# in the device call carry bin/gpu. The binaries are x86-64 Linux, dynamically linked against
+# copy bin/gpu with the repository to the GPU machine. The binaries are x86-64 Linux, dynamically linked against
 # glibc and the driver's libcuda.so.1 only (cuBLAS is opened at run time).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# The GPU check: run on a lent GPU machine from the repository root, with bin/gpu (made here by
-# scripts/build_gpu_bundle.sh) carried along. That machine has no Go; everything is prebuilt.
+# The GPU check: run on a GPU machine from the repository root, with bin/gpu (made by
+# scripts/build_gpu_bundle.sh on the development machine) copied along. That machine needs no
+# Go; everything is prebuilt.
 #
-#   bash scripts/gpu_check.sh        (device run; carry: bin/gpu; timeout_s 450)
+#   bash scripts/gpu_check.sh        (about 6 minutes at most)
 #
 # 1. the CUDA kernel tests (every kernel against the CPU device, guard bands, the allocator);
 # 2. the golden tests on the CUDA device (float32 ≤ 1e-5, float64 ≤ 1e-9);
 # 3. sru bench --device cuda --sizes all (SRU, our LSTM and CNN), median of 50;
 # 4. scripts/bench_pytorch.py: cuDNN LSTM and conv2d at the same sizes, strict FP32;
 # 5. two epochs of the quickstart experiment (sru run, device = "cuda"), then on the CPU;
-# then the comparison table, last. Everything goes to $OUT (8 files: at most 8 come back). Each
+# then the comparison table, last. Everything goes to $OUT (8 files). Each
 # stage has its own time limit, so one that hangs does not take the others down; the whole
 # check stays under about 6 minutes.
 set -uo pipefail
@@ -18,7 +19,7 @@ OUT="${OUT:-/tmp/gpu_check}"
 mkdir -p "$OUT"
 B="$PWD/bin/gpu"
 if [ ! -x "$B/sru" ]; then
-	echo "bin/gpu is missing: build it with scripts/build_gpu_bundle.sh and carry bin/gpu" >&2
+	echo "bin/gpu is missing: build it with scripts/build_gpu_bundle.sh and copy bin/gpu here" >&2
 	exit 2
 fi
 
