@@ -121,37 +121,60 @@ func decodeSQuADQuestion(raw json.RawMessage) (SQuADQuestion, error) {
 // OpenSQuADDataset reads a dataset file: plain JSON, gzip, or a zip archive holding one .json
 // file (as the official dev-v1.1.json.zip).
 func OpenSQuADDataset(path string) (*SQuADDataset, error) {
-	if strings.EqualFold(filepath.Ext(path), ".zip") {
-		zr, err := zip.OpenReader(path)
-		if err != nil {
-			return nil, fmt.Errorf("score: squad dataset: %w", err)
-		}
-		defer zr.Close()
-		var member *zip.File
-		for _, f := range zr.File {
-			if strings.HasSuffix(strings.ToLower(f.Name), ".json") {
-				if member != nil {
-					return nil, fmt.Errorf("score: squad dataset %s: more than one .json file in the archive (%s, %s)", path, member.Name, f.Name)
-				}
-				member = f
-			}
-		}
-		if member == nil {
-			return nil, fmt.Errorf("score: squad dataset %s: no .json file in the archive", path)
-		}
-		rc, err := member.Open()
-		if err != nil {
-			return nil, fmt.Errorf("score: squad dataset %s: %w", path, err)
-		}
-		defer rc.Close()
-		return ReadSQuADDataset(rc, path+":"+member.Name)
-	}
-	f, err := os.Open(path)
+	r, name, err := OpenJSONFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("score: squad dataset: %w", err)
 	}
-	defer f.Close()
-	return ReadSQuADDataset(f, path)
+	defer r.Close()
+	return ReadSQuADDataset(r, name)
+}
+
+// OpenJSONFile opens a JSON file, or the one .json member of a zip archive (as the official
+// dev-v1.1.json.zip), and returns it with the name errors should use (path, or path:member).
+// Gzip is left to the reader.
+func OpenJSONFile(path string) (io.ReadCloser, string, error) {
+	if !strings.EqualFold(filepath.Ext(path), ".zip") {
+		f, err := os.Open(path)
+		return f, path, err
+	}
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		return nil, "", err
+	}
+	var member *zip.File
+	for _, f := range zr.File {
+		if strings.HasSuffix(strings.ToLower(f.Name), ".json") {
+			if member != nil {
+				zr.Close()
+				return nil, "", fmt.Errorf("%s: more than one .json file in the archive (%s, %s)", path, member.Name, f.Name)
+			}
+			member = f
+		}
+	}
+	if member == nil {
+		zr.Close()
+		return nil, "", fmt.Errorf("%s: no .json file in the archive", path)
+	}
+	rc, err := member.Open()
+	if err != nil {
+		zr.Close()
+		return nil, "", fmt.Errorf("%s: %w", path, err)
+	}
+	return zipMember{rc, zr}, path + ":" + member.Name, nil
+}
+
+// zipMember closes the member and its archive.
+type zipMember struct {
+	io.ReadCloser
+	archive *zip.ReadCloser
+}
+
+func (m zipMember) Close() error {
+	err := m.ReadCloser.Close()
+	if aerr := m.archive.Close(); err == nil {
+		err = aerr
+	}
+	return err
 }
 
 // ReadSQuADPredictions reads an official predictions file: one JSON object mapping question

@@ -1,17 +1,15 @@
 package squad
 
 import (
-	"archive/zip"
 	"bufio"
 	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"strings"
 	"unicode/utf8"
+
+	"github.com/gosru/gosru/score"
 )
 
 // Dataset is a SQuAD v1.1 file as the reader needs it for training and prediction: every
@@ -55,37 +53,12 @@ func (d *Dataset) NumQuestions() int {
 // OpenDataset reads a SQuAD file: plain JSON, gzip, or a zip archive holding one .json file
 // (as the official dev-v1.1.json.zip).
 func OpenDataset(path string) (*Dataset, error) {
-	if strings.EqualFold(filepath.Ext(path), ".zip") {
-		zr, err := zip.OpenReader(path)
-		if err != nil {
-			return nil, fmt.Errorf("squad: %w", err)
-		}
-		defer zr.Close()
-		var member *zip.File
-		for _, f := range zr.File {
-			if strings.HasSuffix(strings.ToLower(f.Name), ".json") {
-				if member != nil {
-					return nil, fmt.Errorf("squad: %s: more than one .json file in the archive", path)
-				}
-				member = f
-			}
-		}
-		if member == nil {
-			return nil, fmt.Errorf("squad: %s: no .json file in the archive", path)
-		}
-		rc, err := member.Open()
-		if err != nil {
-			return nil, fmt.Errorf("squad: %s: %w", path, err)
-		}
-		defer rc.Close()
-		return ReadDataset(rc, path+":"+member.Name)
-	}
-	f, err := os.Open(path)
+	r, name, err := score.OpenJSONFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("squad: %w", err)
 	}
-	defer f.Close()
-	return ReadDataset(f, path)
+	defer r.Close()
+	return ReadDataset(r, name)
 }
 
 // ReadDataset reads the official SQuAD JSON schema from r (plain or gzip), one article at a
