@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 )
 
 // CTCCase is one CTC loss case: PyTorch's F.ctc_loss over log_softmax(logits) with reduction
@@ -83,23 +82,6 @@ func Flat(x [][][]float64) []float64 {
 	return out
 }
 
-// CTCDir is the directory of CTC cases: $SRU_GOLDEN_CTC_DIR, else ../shared/golden/ctc beside
-// the repository root; set reports whether the variable was set (then a missing directory is
-// an error, not a reason to skip).
-func CTCDir() (dir string, set bool, err error) {
-	if d := os.Getenv("SRU_GOLDEN_CTC_DIR"); d != "" {
-		return d, true, nil
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", false, err
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return filepath.Join(d, "..", "shared", "golden", "ctc"), false, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", false, fmt.Errorf("golden: no go.mod above %s; set SRU_GOLDEN_CTC_DIR", wd)
-		}
-	}
-}
+// CTCDir is the directory of CTC cases: $SRU_GOLDEN_CTC_DIR, else ../shared/golden/ctc (see
+// CaseDir).
+func CTCDir() (dir string, set bool, err error) { return CaseDir("SRU_GOLDEN_CTC_DIR", "ctc") }

@@ -71,19 +71,27 @@ func size(shape []int) int {
 // Dir is the directory of golden cases: $SRU_GOLDEN_DIR, else ../shared/golden/sru beside the
 // repository root.
 func Dir() (string, error) {
-	if d := os.Getenv("SRU_GOLDEN_DIR"); d != "" {
-		return d, nil
+	dir, _, err := CaseDir("SRU_GOLDEN_DIR", "sru")
+	return dir, err
+}
+
+// CaseDir is the directory of one kind of golden case: $envVar, else ../shared/golden/<kind>
+// beside the repository root (found by walking up to go.mod). set reports whether the variable
+// was set: then a missing directory is an error, not a reason to skip.
+func CaseDir(envVar, kind string) (dir string, set bool, err error) {
+	if d := os.Getenv(envVar); d != "" {
+		return d, true, nil
 	}
 	wd, err := os.Getwd()
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	for d := wd; ; d = filepath.Dir(d) {
 		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return filepath.Join(d, "..", "shared", "golden", "sru"), nil
+			return filepath.Join(d, "..", "shared", "golden", kind), false, nil
 		}
 		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("golden: no go.mod above %s; set SRU_GOLDEN_DIR", wd)
+			return "", false, fmt.Errorf("golden: no go.mod above %s; set %s", wd, envVar)
 		}
 	}
 }

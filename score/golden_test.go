@@ -6,34 +6,18 @@ import (
 	"sort"
 	"strings"
 	"testing"
-)
 
-// goldenDir is $envVar, else ../shared/golden/<sub> beside the repository root (found by
-// walking up to go.mod).
-func goldenDir(t *testing.T, envVar, sub string) string {
-	t.Helper()
-	if d := os.Getenv(envVar); d != "" {
-		return d
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return filepath.Join(d, "..", "shared", "golden", sub)
-		}
-		if filepath.Dir(d) == d {
-			t.Fatalf("no go.mod above %s; set %s", wd, envVar)
-		}
-	}
-}
+	"github.com/gosru/gosru/golden"
+)
 
 // eachGolden runs f on every *.json case of the golden directory, one subtest per file named
 // after it. A missing or empty directory fails the test.
 func eachGolden(t *testing.T, envVar, sub string, f func(t *testing.T, raw []byte)) {
 	t.Helper()
-	dir := goldenDir(t, envVar, sub)
+	dir, _, err := golden.CaseDir(envVar, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := os.Stat(dir); err != nil {
 		t.Fatalf("golden cases: %v (set %s)", err, envVar)
 	}

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"sort"
 	"testing"
+
+	"github.com/gosru/gosru/golden"
 )
 
 // fbankCase is one reference file: torchaudio.compliance.kaldi.fbank in float64 (see the README
@@ -121,31 +123,11 @@ func setBool(dst *bool, v *bool) {
 	}
 }
 
-// goldenFbankDir is $SRU_GOLDEN_FBANK_DIR, else ../shared/golden/fbank beside the repository
-// root; set reports whether the variable was set (then missing files fail instead of skipping).
-func goldenFbankDir() (dir string, set bool, err error) {
-	if d := os.Getenv("SRU_GOLDEN_FBANK_DIR"); d != "" {
-		return d, true, nil
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", false, err
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return filepath.Join(d, "..", "shared", "golden", "fbank"), false, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", false, fmt.Errorf("no go.mod above %s; set SRU_GOLDEN_FBANK_DIR", wd)
-		}
-	}
-}
-
 // TestGoldenFbank holds Fbank to every reference case in $SRU_GOLDEN_FBANK_DIR within 1e-6
 // absolute (1e-9 relative for values above 1000, see relTol), and logs the largest absolute and
 // relative differences. With the variable set, a missing directory or an empty one fails.
 func TestGoldenFbank(t *testing.T) {
-	dir, set, err := goldenFbankDir()
+	dir, set, err := golden.CaseDir("SRU_GOLDEN_FBANK_DIR", "fbank")
 	if err != nil {
 		t.Fatal(err)
 	}
