@@ -77,7 +77,8 @@ func Prepare(ds *Dataset) *Prepared {
 // LoadPrepared returns the prepared form of the dataset file at path. It is read from
 // cacheDir when a file there matches the input's SHA-256 and PreprocessVersion; otherwise the
 // dataset is read and tokenised and the result written there (atomically) for later runs.
-// cacheDir "" disables the cache. fromCache says which happened.
+// cacheDir "" disables the cache. A cache that cannot be written is a warning on stderr, not
+// an error. fromCache says which happened.
 func LoadPrepared(path, cacheDir string) (p *Prepared, fromCache bool, err error) {
 	var cachePath string
 	if cacheDir != "" {
@@ -103,7 +104,10 @@ func LoadPrepared(path, cacheDir string) (p *Prepared, fromCache bool, err error
 	p = Prepare(ds)
 	if cachePath != "" {
 		if err := writeGobAtomic(cachePath, p); err != nil {
-			return nil, false, fmt.Errorf("squad: preprocessing cache: %w", err)
+			// A read-only data directory is common (a shared mount): the run goes on, and
+			// says how to keep the preprocessing for next time.
+			fmt.Fprintf(os.Stderr, "squad: warning: cannot write the preprocessing cache (%v); "+
+				"set squad.cache_dir to a writable directory to skip preprocessing next time\n", err)
 		}
 	}
 	return p, false, nil

@@ -1,6 +1,7 @@
 package squad
 
 import (
+	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -32,6 +33,19 @@ func TestPreparedCache(t *testing.T) {
 		}
 	}
 	t.Logf("%d questions, %d without an aligned answer", len(p1.Questions), p1.Unaligned)
+}
+
+// TestPreparedCacheUnwritable: a cache directory that cannot be made (here under a regular
+// file, which fails even for root) leaves the data readable.
+func TestPreparedCacheUnwritable(t *testing.T) {
+	blocker := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(blocker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, cached, err := LoadPrepared(filepath.Join("testdata", "dev-slice.json"), filepath.Join(blocker, "cache"))
+	if err != nil || cached || len(p.Questions) == 0 {
+		t.Fatalf("load with an unwritable cache: %d questions, cached %v, %v", len(p.Questions), cached, err)
+	}
 }
 
 func contains(xs []string, s string) bool {
