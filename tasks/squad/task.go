@@ -22,6 +22,12 @@
 // selection split ("valid") and the reported one, the standard v1.1 protocol (the test set is
 // hidden): the model of best dev F1 is kept, and its EM/F1 are the result.
 //
+// Timing: BenchmarkComponents splits a training step into the time in the RNN (both encoder
+// stacks, forward and backward) and the rest, for the SRU and the LSTM reader at the sizes of
+// experiments/squad, with the LSTM/SRU ratio:
+//
+//	go test -run - -bench Components/cpu -benchtime 20x ./tasks/squad
+//
 // Shapes: Lp = passage words, Lq = question words, B = questions in a batch, D = embedding
 // width. Sequences are time-major [L, B, ...], right-padded.
 package squad
