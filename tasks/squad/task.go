@@ -18,13 +18,14 @@
 // is read in its place: train-v1.1.reconstructed.json.gz, rebuilt from the official explorer
 // pages with the official counts (texts verbatim; ids synthetic; answer_start recovered, so a
 // few answers sit at another occurrence of their text). Stats.TrainFile, the run's labels
-// (train_file) and data.json (DataFiles) say which was read. The files are tokenised by Tokenize (offsets kept, so an answer is cut from
-// the context exactly) and cached on disk (LoadPrepared) in cache_dir, by default
+// (train_file) and data.json (DataFiles) say which was read; a train_file setting that names
+// the substitute pins it. The files are tokenised by Tokenize (offsets kept, so an answer is
+// cut from the context exactly) and cached on disk (LoadPrepared) in cache_dir, by default
 // <data_dir>/squad/cache, one gob file per input named by the input's SHA-256 and
-// PreprocessVersion: later runs skip reading and tokenising. Training questions whose answer does
-// not start and end on token boundaries are dropped (452 of 87,599). Dev is both the
-// selection split ("valid") and the reported one, the standard v1.1 protocol (the test set is
-// hidden): the model of best dev F1 is kept, and its EM/F1 are the result.
+// PreprocessVersion: later runs skip reading and tokenising. Training questions whose answer
+// does not start and end on token boundaries are dropped (452 of 87,599 in the substitute).
+// Dev is both the selection split ("valid") and the reported one, the standard v1.1 protocol
+// (the test set is hidden): the model of best dev F1 is kept, and its EM/F1 are the result.
 //
 // Shapes: Lp = passage words, Lq = question words, B = questions in a batch, D = embedding
 // width. Sequences are time-major [L, B, ...], right-padded.
