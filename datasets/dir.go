@@ -55,12 +55,18 @@ func (e *MissingError) Error() string {
 	for _, f := range derive {
 		fmt.Fprintf(&b, "; %s cannot be downloaded: %s", f.Path, f.Derive)
 	}
+	for _, f := range e.Files {
+		if s := f.Substitute; s != nil {
+			fmt.Fprintf(&b, "; %s, its accepted substitute, would do in its place: %s", s.Path, s.Derive)
+		}
+	}
 	return b.String()
 }
 
 // Missing returns a *MissingError when a file of the dataset or task name is absent from dir
-// (or has the wrong size), nil when all are there. It does not hash: tasks call it before
-// reading, and `sru data verify` checks the bytes.
+// (or has the wrong size), nil when all are there; a file whose substitute is there in its
+// place counts as there. It does not hash: tasks call it before reading, and `sru data verify`
+// checks the bytes.
 func Missing(dir, name string) error { return Default.Missing(dir, name) }
 
 // Missing is the package function Missing for the registry r.
@@ -71,7 +77,7 @@ func (r *Registry) Missing(dir, name string) error {
 	}
 	var miss []File
 	for _, f := range Files(ds) {
-		if !f.PresentIn(dir) {
+		if _, _, ok := f.Find(dir); !ok {
 			miss = append(miss, f)
 		}
 	}
@@ -86,4 +92,17 @@ func (f *File) PresentIn(dir string) bool {
 	st, err := os.Stat(filepath.Join(dir, filepath.FromSlash(f.Path)))
 	// A file with registered content may be a re-made copy of another size.
 	return err == nil && st.Mode().IsRegular() && (st.Size() == f.Size || f.Content != nil)
+}
+
+// Find returns the path (slash-separated, relative to dir) of the form of the file a reader
+// takes: the file itself when it is present (PresentIn), else its substitute when that is
+// present; substitute says which, and ok is false when neither is.
+func (f *File) Find(dir string) (p string, substitute, ok bool) {
+	switch {
+	case f.PresentIn(dir):
+		return f.Path, false, true
+	case f.Substitute != nil && f.Substitute.PresentIn(dir):
+		return f.Substitute.Path, true, true
+	}
+	return "", false, false
 }

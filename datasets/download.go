@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -34,7 +35,9 @@ type Options struct {
 	Backoff  time.Duration
 	// Mirror, when set, is a base URL (http:// or https://) or a directory holding a copy of a
 	// data directory (such as gosru's staged data): every file, the ones without URL included,
-	// is then taken from Mirror/<path> instead of its URL, and checked the same way.
+	// is then taken from Mirror/<path> instead of its URL, and checked the same way. A file
+	// the mirror lacks (no such file, HTTP 404) is replaced by its substitute from the mirror,
+	// when it has one.
 	Mirror string
 	// Progress receives a progress bar per file; nil for none. Pass stderr only on a terminal.
 	Progress io.Writer
@@ -71,6 +74,8 @@ type Outcome struct {
 	File   File
 	Action Action
 	Err    error // why it failed
+	// Substitute: the action was on File.Substitute, taken from a mirror that lacks File.
+	Substitute bool
 }
 
 // DownloadError reports the files that Download could not put in place.
@@ -120,7 +125,9 @@ func Download(ctx context.Context, dir, name string, client *http.Client) error 
 // place, checked against the registered size and sha256, and renamed into place, so a failed
 // or cancelled download leaves nothing behind and never replaces a file with bad bytes. It goes
 // on after a failed file and returns a *DownloadError naming the files it could not put in
-// place; the outcomes say what happened to each file.
+// place; the outcomes say what happened to each file. A file with a substitute is fetched
+// from its URL even when the substitute is present (the substitute is left as it is); only
+// from a mirror that lacks the file is the substitute taken instead (Outcome.Substitute).
 func (r *Registry) Download(ctx context.Context, dir string, names []string, opt Options) ([]Outcome, error) {
 	if len(names) == 0 {
 		return nil, errors.New("datasets: nothing to download: name a dataset, a task or all")
@@ -161,8 +168,19 @@ func (r *Registry) Download(ctx context.Context, dir string, names []string, opt
 		}
 		if was != "" {
 			logf("replacing %s%s", f.Path, was)
+		} else if s := f.Substitute; s != nil && s.PresentIn(dir) && opt.Mirror == "" {
+			logf("fetching %s, the official file; its substitute %s stays, and readers take the official file once it is there", f.Path, s.Path)
 		}
-		if err := fetchWithRetries(ctx, opt, src, target, &f, logf); err != nil {
+		err := fetchWithRetries(ctx, opt, src, target, &f, logf)
+		if err != nil && ctx.Err() == nil && opt.Mirror != "" && f.Substitute != nil && notInMirror(err) {
+			action, serr := substituteFromMirror(ctx, opt, dir, &f, logf)
+			if serr == nil {
+				out = append(out, Outcome{File: f, Action: action, Substitute: true})
+				continue
+			}
+			err = fmt.Errorf("%w; nor could its substitute be taken: %w", err, serr)
+		}
+		if err != nil {
 			if ctx.Err() != nil {
 				return out, fmt.Errorf("datasets: download: %w", ctx.Err())
 			}
@@ -180,6 +198,37 @@ func (r *Registry) Download(ctx context.Context, dir string, names []string, opt
 	}
 	return out, nil
 }
+
+// notInMirror reports whether a mirror's failure to serve a file says that it lacks it.
+func notInMirror(err error) bool {
+	var hs *httpStatusError
+	return errors.Is(err, fs.ErrNotExist) || errors.As(err, &hs) && (hs.code == http.StatusNotFound || hs.code == http.StatusGone)
+}
+
+// substituteFromMirror puts the substitute of f in place from the mirror, which lacks f
+// itself; a substitute already there with its own bytes is kept.
+func substituteFromMirror(ctx context.Context, opt Options, dir string, f *File, logf func(string, ...any)) (Action, error) {
+	s := f.Substitute
+	target := filepath.Join(dir, filepath.FromSlash(s.Path))
+	if checkFile(target, s).Status == StatusOK {
+		logf("the mirror has no %s; its substitute %s is present", f.Path, s.Path)
+		return Present, nil
+	}
+	src, _ := sourceOf(s, opt.Mirror)
+	if err := fetchWithRetries(ctx, opt, src, target, s, logf); err != nil {
+		return Failed, err
+	}
+	logf("fetched %s (%s), the substitute of %s, which the mirror lacks", s.Path, HumanSize(s.Size), f.Path)
+	return Fetched, nil
+}
+
+// httpStatusError is a response other than 200 OK.
+type httpStatusError struct {
+	code   int
+	status string
+}
+
+func (e *httpStatusError) Error() string { return "HTTP " + e.status }
 
 // fetchSource is where one file comes from.
 type fetchSource struct {
@@ -346,7 +395,7 @@ func open(ctx context.Context, opt Options, src fetchSource) (io.ReadCloser, int
 	if resp.StatusCode != http.StatusOK {
 		resp.Body.Close()
 		wd.stop()
-		err := fmt.Errorf("HTTP %s", resp.Status)
+		var err error = &httpStatusError{code: resp.StatusCode, status: resp.Status}
 		switch c := resp.StatusCode; {
 		case c >= 500, c == http.StatusRequestTimeout, c == http.StatusTooManyRequests:
 			err = transient(err)

@@ -5,6 +5,13 @@
 // The data directory has the layout of the staged data (classification/rt-polarity.all,
 // lm/ptb/ptb.train.txt.gz, ...). The hashes are those of the staged files, so a directory filled
 // by Download and the staged copy verify alike.
+//
+// A registered file may name a Substitute: a local file with other bytes, accepted in place of
+// the official file while that is absent (SQuAD's train-v1.1.json has one, a reconstruction
+// from the official explorer pages). The substitute has its own path, size and sha256; Verify
+// checks whichever of the two is present against its own, Missing counts the file present when
+// either is, Find says which one a reader should take, and Download fetches the official file
+// only (from a mirror without it, the substitute).
 package datasets
 
 import (
@@ -36,6 +43,10 @@ type File struct {
 	Desc     string
 	// Derive, for a file without URL: why it cannot be downloaded and how to make it.
 	Derive string
+	// Substitute, when set, is a file accepted in place of this one while this one is absent:
+	// its own path, size, sha256 (and Content), Source and Derive (how it was made). It has no
+	// URL and no substitute of its own.
+	Substitute *File
 }
 
 // Downloadable reports whether the file has a URL.
@@ -103,6 +114,7 @@ func New(datasets ...Dataset) (*Registry, error) {
 	}
 	names := map[string]bool{"all": true}
 	byPath := map[string]File{}
+	substituteOf := map[string]string{} // substitute path -> the path of the file it stands for
 	for i := range r.datasets {
 		d := &r.datasets[i]
 		if d.Name == "" || d.Task == "" || d.Task == "all" || names[d.Name] {
@@ -117,6 +129,17 @@ func New(datasets ...Dataset) (*Registry, error) {
 				return nil, fmt.Errorf("datasets: %s is described differently in two datasets", f.Path)
 			}
 			byPath[f.Path] = f
+			if s := f.Substitute; s != nil {
+				if of, ok := substituteOf[s.Path]; ok && of != f.Path {
+					return nil, fmt.Errorf("datasets: %s is the substitute of both %s and %s", s.Path, of, f.Path)
+				}
+				substituteOf[s.Path] = f.Path
+			}
+		}
+	}
+	for p, of := range substituteOf {
+		if _, ok := byPath[p]; ok {
+			return nil, fmt.Errorf("datasets: %s is both a registered file and the substitute of %s", p, of)
 		}
 	}
 	for i := range r.datasets {
@@ -148,9 +171,12 @@ func (r *Registry) hasTaskOnly(t string) bool {
 
 func sameFile(a, b *File) bool {
 	ca, cb := a.Content, b.Content
+	sa, sb := a.Substitute, b.Substitute
 	a2, b2 := *a, *b
 	a2.Content, b2.Content = nil, nil
-	return a2 == b2 && (ca == cb || ca != nil && cb != nil && *ca == *cb)
+	a2.Substitute, b2.Substitute = nil, nil
+	return a2 == b2 && (ca == cb || ca != nil && cb != nil && *ca == *cb) &&
+		(sa == sb || sa != nil && sb != nil && sameFile(sa, sb))
 }
 
 // check rejects a malformed entry, so a typo in the catalog fails at start-up, not mid-download.
@@ -169,6 +195,19 @@ func (f *File) check() error {
 	}
 	if f.Compress && (f.URL == "" || f.Content == nil || f.Content.Kind != Gunzip) {
 		return fmt.Errorf("%s: Compress needs a URL and Gunzip content", f.Path)
+	}
+	if s := f.Substitute; s != nil {
+		if err := s.check(); err != nil {
+			return fmt.Errorf("%s: substitute: %w", f.Path, err)
+		}
+		switch {
+		case s.Path == f.Path:
+			return fmt.Errorf("%s: the substitute has the same path", f.Path)
+		case s.URL != "" || s.Derive == "":
+			return fmt.Errorf("%s: substitute %s: want no URL (only the official file is downloaded) and a Derive note saying how it was made", f.Path, s.Path)
+		case s.Substitute != nil:
+			return fmt.Errorf("%s: substitute %s has a substitute", f.Path, s.Path)
+		}
 	}
 	return nil
 }
@@ -194,11 +233,38 @@ func (r *Registry) Datasets() []Dataset {
 	return out
 }
 
-// clone copies the file list, so that callers cannot edit the registry through it.
+// clone copies the file list and the substitutes, so that callers cannot edit the registry
+// through them.
 func (d *Dataset) clone() Dataset {
 	c := *d
 	c.Files = slices.Clone(d.Files)
+	for i := range c.Files {
+		if s := c.Files[i].Substitute; s != nil {
+			s2 := *s
+			c.Files[i].Substitute = &s2
+		}
+	}
 	return c
+}
+
+// Lookup returns the registered file at the slash-separated path p, or the registered file
+// whose substitute is at p (then substitute is true).
+func (r *Registry) Lookup(p string) (f File, substitute, ok bool) {
+	for i := range r.datasets {
+		d := &r.datasets[i]
+		for j := range d.Files {
+			g := &d.Files[j]
+			if g.Path == p || g.Substitute != nil && g.Substitute.Path == p {
+				f = *g
+				if f.Substitute != nil {
+					s := *f.Substitute
+					f.Substitute = &s
+				}
+				return f, g.Path != p, true
+			}
+		}
+	}
+	return File{}, false, false
 }
 
 // Tasks returns the task names, sorted.

@@ -103,18 +103,27 @@ func readManifest(t *testing.T, dir string) []manifestRow {
 
 var commitRE = regexp.MustCompile(`^[0-9a-f]{40}$`)
 
+// TestRegistryMatchesManifest checks the registry against MANIFEST.tsv, the list of the staged
+// files: each row is a registered file or the substitute of one, with the row's size and sha256
+// and a URL that follows from the row; each registered file is staged, or is an official file
+// with a URL whose substitute is staged.
 func TestRegistryMatchesManifest(t *testing.T) {
 	dir := stagedDir(t)
 	byPath := map[string]File{}
+	substituteFor := map[string]string{} // substitute path -> registered path
 	for _, f := range Files(Default.Datasets()) {
 		byPath[f.Path] = f
+		if s := f.Substitute; s != nil {
+			byPath[s.Path] = *s
+			substituteFor[s.Path] = f.Path
+		}
 	}
 	inManifest := map[string]bool{}
 	for _, row := range readManifest(t, dir) {
 		inManifest[row.file] = true
 		f, ok := byPath[row.file]
 		if !ok {
-			t.Errorf("%s: in MANIFEST.tsv, not in the registry", row.file)
+			t.Errorf("%s: in MANIFEST.tsv, not in the registry (neither a file nor a substitute)", row.file)
 			continue
 		}
 		if f.Size != row.size || f.SHA256 != row.sha256 {
@@ -140,10 +149,19 @@ func TestRegistryMatchesManifest(t *testing.T) {
 			t.Errorf("%s: Compress %v, manifest says recompressed %v", row.file, f.Compress, recompressed)
 		}
 	}
-	for p := range byPath {
-		if !inManifest[p] {
-			t.Errorf("%s: in the registry, not in MANIFEST.tsv", p)
+	for p, f := range byPath {
+		if inManifest[p] {
+			continue
 		}
+		if _, isSubstitute := substituteFor[p]; isSubstitute || f.Substitute == nil {
+			t.Errorf("%s: in the registry, not in MANIFEST.tsv", p)
+		} else if !inManifest[f.Substitute.Path] || f.URL == "" {
+			t.Errorf("%s: not staged, so its substitute %s must be (in MANIFEST.tsv: %v) and the file downloadable (URL %q)",
+				p, f.Substitute.Path, inManifest[f.Substitute.Path], f.URL)
+		}
+	}
+	if len(substituteFor) == 0 {
+		t.Error("no registered file has a substitute (SQuAD train should)")
 	}
 }
 
@@ -152,7 +170,14 @@ func TestRegistryMatchesManifest(t *testing.T) {
 func TestRegisteredContent(t *testing.T) {
 	dir := stagedDir(t)
 	n := 0
+	var withSubstitutes []File
 	for _, f := range Files(Default.Datasets()) {
+		withSubstitutes = append(withSubstitutes, f)
+		if f.Substitute != nil {
+			withSubstitutes = append(withSubstitutes, *f.Substitute)
+		}
+	}
+	for _, f := range withSubstitutes {
 		if f.Content == nil {
 			continue
 		}
@@ -175,12 +200,20 @@ func TestVerifyStaged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(checks) != len(Files(Default.Datasets())) {
-		t.Errorf("%d checks for %d files", len(checks), len(Files(Default.Datasets())))
+	// One check per file, two for a file present beside its substitute.
+	want := 0
+	for _, f := range Files(Default.Datasets()) {
+		want++
+		if s := f.Substitute; s != nil && f.PresentIn(dir) && s.PresentIn(dir) {
+			want++
+		}
+	}
+	if len(checks) != want {
+		t.Errorf("%d checks, want %d", len(checks), want)
 	}
 	for _, c := range checks {
 		if c.Status != StatusOK || c.Detail != "" {
-			t.Errorf("%s: %v %s", c.File.Path, c.Status, c.Detail)
+			t.Errorf("%s: %v %s", c.Path(), c.Status, c.Detail)
 		}
 	}
 	for _, d := range Default.Datasets() {
@@ -205,16 +238,20 @@ func TestDefaultCatalog(t *testing.T) {
 	if got := Default.Tasks(); !slices.Equal(got, []string{"classification", "lm", "speech", "squad", "translation"}) {
 		t.Errorf("tasks %q", got)
 	}
+	// A URL is a pinned raw GitHub URL, or the official file's own URL (its sha256 pins it).
 	pinned := regexp.MustCompile(`^https://raw\.githubusercontent\.com/[^/]+/[^/]+/[0-9a-f]{40}/`)
 	for _, f := range Files(Default.Datasets()) {
-		if f.URL != "" && !pinned.MatchString(f.URL) {
-			t.Errorf("%s: URL %s is not a pinned raw GitHub URL", f.Path, f.URL)
+		if f.URL != "" && !pinned.MatchString(f.URL) && f.URL != f.Official {
+			t.Errorf("%s: URL %s is neither a pinned raw GitHub URL nor the official URL", f.Path, f.URL)
 		}
 		if f.Desc == "" || f.Source == "" {
 			t.Errorf("%s: no description or source", f.Path)
 		}
 		if f.URL != "" && f.Official == "" {
 			t.Errorf("%s: no official source", f.Path)
+		}
+		if s := f.Substitute; s != nil && (s.Desc == "" || s.Source == "" || s.Derive == "") {
+			t.Errorf("%s: substitute %s: no description, source or derive note", f.Path, s.Path)
 		}
 	}
 	for _, c := range []struct {

@@ -43,13 +43,25 @@ type Check struct {
 	Status Status
 	// Detail says why a file is corrupt, or that an ok file matched by content only.
 	Detail string
+	// Substitute: the file checked is File.Substitute, against its own size and sha256.
+	Substitute bool
+}
+
+// Path is the path of the file checked: File.Path, or its substitute's.
+func (c *Check) Path() string {
+	if c.Substitute {
+		return c.File.Substitute.Path
+	}
+	return c.File.Path
 }
 
 // Verify checks the files of the named datasets (all when names is empty) in dir with Default.
 func Verify(dir string, names ...string) ([]Check, error) { return Default.Verify(dir, names...) }
 
 // Verify hashes every present file of the named datasets (all when names is empty) in dir and
-// reports each as ok, missing or corrupt.
+// reports each as ok, missing or corrupt. A file with a substitute is checked as the file when
+// it is present, else as the substitute (Check.Substitute) when that is present, else reported
+// missing; when both are present, both are checked (the file first).
 func (r *Registry) Verify(dir string, names ...string) ([]Check, error) {
 	if len(names) == 0 {
 		names = []string{"all"}
@@ -60,7 +72,21 @@ func (r *Registry) Verify(dir string, names ...string) ([]Check, error) {
 	}
 	var out []Check
 	for _, f := range Files(ds) {
-		out = append(out, checkFile(filepath.Join(dir, filepath.FromSlash(f.Path)), &f))
+		c := checkFile(filepath.Join(dir, filepath.FromSlash(f.Path)), &f)
+		if s := f.Substitute; s != nil {
+			sc := checkFile(filepath.Join(dir, filepath.FromSlash(s.Path)), s)
+			sc.File, sc.Substitute = f, true
+			switch {
+			case c.Status == StatusMissing && sc.Status == StatusMissing:
+				c.Detail = "nor its substitute " + s.Path
+			case c.Status == StatusMissing:
+				c = sc
+			case sc.Status != StatusMissing:
+				out = append(out, c)
+				c = sc
+			}
+		}
+		out = append(out, c)
 	}
 	return out, nil
 }

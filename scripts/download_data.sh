@@ -7,8 +7,10 @@
 #   scripts/download_data.sh --mirror ../shared/data    # copy from the staged data instead
 #
 # Files already in place are skipped. A few files exist only in gosru's staged data (SST
-# phrases, SQuAD train, the speech archives and indexes): the command says how to make each and
-# exits 1 while they are missing. `sru data verify` checks the result.
+# phrases, the speech archives and indexes): the command says how to make each (most with
+# `sru data prepare`) and exits 1 while they are missing. SQuAD train is fetched from its
+# official URL; the staged reconstruction is only its substitute (--mirror takes it from a
+# copy of the staged data). `sru data verify` checks the result.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -31,7 +31,9 @@ const dataUsage = `data list|download|verify|prepare [flags] [NAME...]
                                  with names, each file with its source, URL and licence
   sru data download NAME...|all  fetch the files, check their size and sha256, move them
                                  into place; files already there are skipped
-  sru data verify [NAME...]      hash the present files: ok, missing or corrupt
+  sru data verify [NAME...]      hash the present files: ok, missing or corrupt (a file
+                                 absent but for its substitute: the substitute, checked
+                                 against its own sha256)
   sru data prepare RECIPE...     make files no URL serves from official ones, and check each
                                  against the registry: sst-phrases (from the sst-trees zip),
                                  fsdd (from the FSDD repository's archive at the pinned
@@ -42,9 +44,12 @@ const dataUsage = `data list|download|verify|prepare [flags] [NAME...]
 NAME is a dataset (mr, subj, cr, mpqa, trec, sst2, sst5, sst-trees, ptb, squad, fsdd, yesno,
 multi30k, wmt14), a task (classification, lm, squad, speech, translation) or all.
 The data directory is --data-dir, else $SRU_DATA, else ./data.
-A few files were made when gosru's data was staged and no URL has them (SST phrases, SQuAD
-train, the speech archives and indexes): prepare makes most of them from official files,
-download says how to make each, or takes them from a copy of the staged data with --mirror.`
+A few files were made when gosru's data was staged and no URL has them (SST phrases, the
+speech archives and indexes): prepare makes most of them from official files, download says
+how to make each, or takes them from a copy of the staged data with --mirror.
+SQuAD train is the official train-v1.1.json, which download fetches; the staged reconstruction
+(squad/train-v1.1.reconstructed.json.gz) is its accepted substitute: with it in place of the
+official file the dataset counts as present, and the squad task reads it.`
 
 func runData(e *env, args []string) error {
 	if len(args) == 0 {
@@ -68,6 +73,9 @@ func runData(e *env, args []string) error {
 	}
 	return usagef("unknown subcommand %q: want list, download, verify or prepare", args[0])
 }
+
+// dataRegistry is the registry the data commands work on (tests replace it).
+var dataRegistry = datasets.Default
 
 // dataFlags is the flag set of a data subcommand, with --data-dir.
 func dataFlags(e *env, name string) *flag.FlagSet {
@@ -101,7 +109,7 @@ func dataDir(fs *flag.FlagSet) string {
 
 // knownNames rejects unknown names as a usage error, before any work.
 func knownNames(names []string) error {
-	if _, err := datasets.Default.Select(names...); err != nil {
+	if _, err := dataRegistry.Select(names...); err != nil {
 		return usagef("%s", strings.TrimPrefix(err.Error(), "datasets: "))
 	}
 	return nil
@@ -122,11 +130,14 @@ func runDataList(e *env, args []string) error {
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "DATASET\tTASK\tFILES\tSIZE\tPRESENT\tNOTE")
-	for _, d := range datasets.Default.Datasets() {
-		present, made := 0, 0
+	for _, d := range dataRegistry.Datasets() {
+		present, made, substituted := 0, 0, 0
 		for _, f := range d.Files {
-			if f.PresentIn(dir) {
+			if _, sub, ok := f.Find(dir); ok {
 				present++
+				if sub {
+					substituted++
+				}
 			}
 			if !f.Downloadable() {
 				made++
@@ -135,6 +146,9 @@ func runDataList(e *env, args []string) error {
 		note := d.Desc
 		if made > 0 {
 			note = fmt.Sprintf("%s [%d not downloadable]", note, made)
+		}
+		if substituted > 0 {
+			note = fmt.Sprintf("%s [%d present as %s]", note, substituted, plural(substituted, "substitute"))
 		}
 		task := d.Task
 		if _, ok := experiments.TaskSummary(d.Task); !ok {
@@ -151,13 +165,16 @@ func runDataList(e *env, args []string) error {
 
 // listFiles describes each file of the named datasets.
 func listFiles(e *env, dir string, names []string) error {
-	ds, err := datasets.Default.Select(names...)
+	ds, err := dataRegistry.Select(names...)
 	if err != nil {
 		return err
 	}
 	for _, f := range datasets.Files(ds) {
 		state := "absent"
-		if f.PresentIn(dir) {
+		switch p, sub, ok := f.Find(dir); {
+		case ok && sub:
+			state = "PRESENT (substitute: " + p + ")"
+		case ok:
 			state = "present"
 		}
 		fmt.Fprintf(e.stdout, "%s  %s  %s\n    %s\n", f.Path, datasets.HumanSize(f.Size), state, f.Desc)
@@ -168,6 +185,12 @@ func listFiles(e *env, dir string, names []string) error {
 		for _, kv := range [][2]string{{"url", url}, {"derive", f.Derive}, {"official", f.Official}, {"source", f.Source}, {"licence", f.Licence}, {"sha256", f.SHA256}} {
 			if kv[1] != "" {
 				fmt.Fprintf(e.stdout, "    %-9s %s\n", kv[0]+":", kv[1])
+			}
+		}
+		if s := f.Substitute; s != nil {
+			fmt.Fprintf(e.stdout, "    substitute (accepted in its place while it is absent): %s  %s\n        %s\n", s.Path, datasets.HumanSize(s.Size), s.Desc)
+			for _, kv := range [][2]string{{"made", s.Derive}, {"source", s.Source}, {"sha256", s.SHA256}} {
+				fmt.Fprintf(e.stdout, "        %-7s %s\n", kv[0]+":", kv[1])
 			}
 		}
 	}
@@ -199,7 +222,7 @@ func runDataDownload(e *env, args []string) error {
 	if e.stderrIsTerminal {
 		opt.Progress = e.stderr
 	}
-	out, err := datasets.Default.Download(ctx, dir, names, opt)
+	out, err := dataRegistry.Download(ctx, dir, names, opt)
 	count := map[datasets.Action]int{}
 	for _, o := range out {
 		count[o.Action]++
@@ -241,7 +264,7 @@ func runDataVerify(e *env, args []string) error {
 		return err
 	}
 	dir := dataDir(fs)
-	checks, err := datasets.Verify(dir, names...)
+	checks, err := dataRegistry.Verify(dir, names...)
 	if err != nil {
 		return err
 	}
@@ -249,10 +272,13 @@ func runDataVerify(e *env, args []string) error {
 	for _, c := range checks {
 		count[c.Status]++
 		detail := ""
-		if c.Detail != "" {
-			detail = " (" + c.Detail + ")"
+		if c.Substitute {
+			detail = " (substitute for " + c.File.Path + ")"
 		}
-		fmt.Fprintf(e.stdout, "%-8s %s%s\n", c.Status, c.File.Path, detail)
+		if c.Detail != "" {
+			detail += " (" + c.Detail + ")"
+		}
+		fmt.Fprintf(e.stdout, "%-8s %s%s\n", c.Status, c.Path(), detail)
 	}
 	ok, missing, corrupt := count[datasets.StatusOK], count[datasets.StatusMissing], count[datasets.StatusCorrupt]
 	fmt.Fprintf(e.stderr, "data: %d ok, %d missing, %d corrupt in %s\n", ok, missing, corrupt, dir)
@@ -304,7 +330,7 @@ func runDataPrepare(e *env, args []string) error {
 	dir := dataDir(fs)
 	for _, n := range names {
 		opt := datasets.PrepareOptions{From: *from, Log: e.stderr}
-		if err := datasets.Default.Prepare(ctx, dir, n, opt); err != nil {
+		if err := dataRegistry.Prepare(ctx, dir, n, opt); err != nil {
 			return errors.New(strings.TrimPrefix(err.Error(), "datasets: "))
 		}
 	}

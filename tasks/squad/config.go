@@ -9,17 +9,21 @@ import (
 	"github.com/gosru/gosru/train"
 )
 
-// DevFile and TrainFile are the dataset files in the data directory's squad/ folder.
+// DevFile and TrainFile are the official dataset files in the data directory's squad/ folder.
+// Where train-v1.1.json is absent, its accepted substitute registered in package datasets,
+// train-v1.1.reconstructed.json.gz, is read in its place.
 const (
 	DevFile   = "dev-v1.1.json.zip"
-	TrainFile = "train-v1.1.reconstructed.json.gz"
+	TrainFile = "train-v1.1.json"
 )
 
 // Config is the [squad] section of an experiment. Defaults (DefaultConfig) are the official
 // SRU DrQA setup.
 type Config struct {
-	// TrainFile and DevFile name the dataset files, relative to the data directory (absolute
-	// paths are kept).
+	// TrainFile and DevFile name the dataset files, relative to the data directory's squad/
+	// (absolute paths are kept). A registered official file that is absent is replaced by its
+	// accepted substitute when that is present (TrainFile by the reconstruction); naming the
+	// substitute itself pins it.
 	TrainFile string `toml:"train_file"`
 	DevFile   string `toml:"dev_file"`
 	// CacheDir holds the preprocessing cache; "" is <data_dir>/squad/cache. "none" disables it.

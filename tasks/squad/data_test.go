@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gosru/gosru/datasets"
 )
 
 const tinyJSON = `{"version": "1.1", "data": [{"title": "T", "paragraphs": [
@@ -85,9 +87,10 @@ func squadFile(t testing.TB, name string) string {
 	if dir == "" {
 		t.Skipf("SRU_DATA not set: no %s to read", name)
 	}
-	path := filepath.Join(dir, "squad", name)
-	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("SRU_DATA is set but %v (sru data download squad)", err)
+	f, err := locate(datasets.Default, dir, name)
+	if err != nil {
+		t.Fatalf("SRU_DATA is set but %v", err)
 	}
-	return path
+	t.Logf("reading %s", f.describe())
+	return f.path
 }

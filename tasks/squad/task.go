@@ -13,14 +13,19 @@
 // NLL(start) + NLL(end). Decoding takes the span of highest P(start)·P(end) of at most 15
 // tokens (BestSpan).
 //
-// Data: the data directory's squad/ files (train reconstructed with the official counts; the
-// official dev-v1.1.json.zip), tokenised by Tokenize (offsets kept, so an answer is cut from
-// the context exactly) and cached on disk (LoadPrepared) in cache_dir, by default
+// Data: the data directory's squad/ files: the official dev-v1.1.json.zip and train-v1.1.json
+// (sru data download squad). Where the official train file is absent, its accepted substitute
+// is read in its place: train-v1.1.reconstructed.json.gz, rebuilt from the official explorer
+// pages with the official counts (texts verbatim; ids synthetic; answer_start recovered, so a
+// few answers sit at another occurrence of their text). Stats.TrainFile, the run's labels
+// (train_file) and data.json (DataFiles) say which was read; a train_file setting that names
+// the substitute pins it. The files are tokenised by Tokenize (offsets kept, so an answer is
+// cut from the context exactly) and cached on disk (LoadPrepared) in cache_dir, by default
 // <data_dir>/squad/cache, one gob file per input named by the input's SHA-256 and
-// PreprocessVersion: later runs skip reading and tokenising. Training questions whose answer does
-// not start and end on token boundaries are dropped (452 of 87,599). Dev is both the
-// selection split ("valid") and the reported one, the standard v1.1 protocol (the test set is
-// hidden): the model of best dev F1 is kept, and its EM/F1 are the result.
+// PreprocessVersion: later runs skip reading and tokenising. Training questions whose answer
+// does not start and end on token boundaries are dropped (452 of 87,599 in the substitute).
+// Dev is both the selection split ("valid") and the reported one, the standard v1.1 protocol
+// (the test set is hidden): the model of best dev F1 is kept, and its EM/F1 are the result.
 //
 // Timing: BenchmarkComponents splits a training step into the time in the RNN (both encoder
 // stacks, forward and backward) and the rest, for the SRU and the LSTM reader at the sizes of
@@ -38,9 +43,9 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 
+	"github.com/gosru/gosru/datasets"
 	"github.com/gosru/gosru/kernels"
 	"github.com/gosru/gosru/nn"
 	"github.com/gosru/gosru/score"
@@ -58,6 +63,8 @@ type Task[T kernels.Float] struct {
 	vocab *vocabulary
 	stats Stats
 
+	trainFile, devFile dataFile // the files read
+
 	train, valid *corpus
 	trainQs      []int32   // the training questions kept
 	batches      [][]int32 // this epoch's training batches
@@ -72,6 +79,9 @@ type Task[T kernels.Float] struct {
 
 // Stats describe the task's data.
 type Stats struct {
+	// TrainFile is the train file read, relative to the data directory, with a note when it is
+	// the substitute of the absent official file.
+	TrainFile      string
 	TrainQuestions int // kept for training
 	// Unaligned counts training questions dropped because no answer lies on token boundaries;
 	// TooLong those dropped by max_train_context.
@@ -89,8 +99,8 @@ var (
 )
 
 // New reads (or loads from the preprocessing cache) the train and dev files under
-// dataDir/squad, builds the vocabulary and the model, initialised from a generator seeded
-// with seed.
+// dataDir/squad (the official train file, else its accepted substitute: see locate), builds
+// the vocabulary and the model, initialised from a generator seeded with seed.
 func New[T kernels.Float](cfg Config, dataDir string, dev kernels.Device[T], seed uint64) (*Task[T], error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -102,26 +112,24 @@ func New[T kernels.Float](cfg Config, dataDir string, dev kernels.Device[T], see
 	case "none":
 		cacheDir = ""
 	}
-	path := func(name string) string {
-		if filepath.IsAbs(name) {
-			return name
-		}
-		return filepath.Join(dataDir, "squad", name)
-	}
-	for _, name := range []string{cfg.TrainFile, cfg.DevFile} {
-		if _, err := os.Stat(path(name)); err != nil {
-			return nil, fmt.Errorf("squad: %w (sru data download squad)", err)
-		}
-	}
-	trainPrep, _, err := LoadPrepared(path(cfg.TrainFile), cacheDir)
+	trainFile, err := locate(datasets.Default, dataDir, cfg.TrainFile)
 	if err != nil {
 		return nil, err
 	}
-	devPrep, _, err := LoadPrepared(path(cfg.DevFile), cacheDir)
+	devFile, err := locate(datasets.Default, dataDir, cfg.DevFile)
 	if err != nil {
 		return nil, err
 	}
-	t := &Task[T]{cfg: cfg, dev: dev, ps: nn.NewParams(dev)}
+	trainPrep, _, err := LoadPrepared(trainFile.path, cacheDir)
+	if err != nil {
+		return nil, err
+	}
+	devPrep, _, err := LoadPrepared(devFile.path, cacheDir)
+	if err != nil {
+		return nil, err
+	}
+	t := &Task[T]{cfg: cfg, dev: dev, ps: nn.NewParams(dev), trainFile: trainFile, devFile: devFile}
+	t.stats.TrainFile = trainFile.describe()
 	var vecs *classification.Vectors
 	var hasVector func(string) bool
 	if cfg.Embeddings != "" {
@@ -334,7 +342,7 @@ func growTo[T any](s []T, n int) []T {
 
 // Labels describe the run.
 func (t *Task[T]) Labels() map[string]string {
-	return map[string]string{"task": "squad", "model": t.cfg.Model}
+	return map[string]string{"task": "squad", "model": t.cfg.Model, "train_file": t.trainFile.describe()}
 }
 
 // Stats describe the task's data.
