@@ -37,6 +37,9 @@ type ModelConfig struct {
 	Rescale        bool    `toml:"rescale"`
 	ProjectionSize int     `toml:"projection_size"`
 	LayerNorm      bool    `toml:"layer_norm"`
+	// ForgetBias is added to the forget gate's initial bias (LSTM, and the SRU's forget gate:
+	// an extension of the official SRU); 0 keeps PyTorch's and the official SRU's init.
+	ForgetBias float64 `toml:"forget_bias"`
 }
 
 // encoderConfig is the encoder.Config of the model for inputs of inputDim values.
@@ -45,9 +48,10 @@ func (c ModelConfig) encoderConfig(inputDim int) encoder.Config {
 		Kind: c.Encoder,
 		SRU: sru.Config{InputSize: inputDim, HiddenSize: c.Hidden, NumLayers: c.Layers, Dropout: c.Dropout,
 			RNNDropout: c.RNNDropout, Bidirectional: c.Bidirectional, ProjectionSize: c.ProjectionSize,
-			LayerNorm: c.LayerNorm, HighwayBias: c.HighwayBias, HasSkipTerm: true, Rescale: c.Rescale},
+			LayerNorm: c.LayerNorm, HighwayBias: c.HighwayBias, HasSkipTerm: true, Rescale: c.Rescale,
+			ForgetBias: c.ForgetBias},
 		LSTM: lstm.Config{InputSize: inputDim, HiddenSize: c.Hidden, NumLayers: c.Layers, Dropout: c.Dropout,
-			Bidirectional: c.Bidirectional},
+			Bidirectional: c.Bidirectional, ForgetBias: c.ForgetBias},
 	}
 }
 

@@ -228,3 +228,18 @@ func TestTranscribeSetSmoke(t *testing.T) {
 		}
 	}
 }
+
+// TestForgetBiasReachesEncoder: the [speech.model] forget_bias setting is the encoder's, for
+// both kinds.
+func TestForgetBiasReachesEncoder(t *testing.T) {
+	for _, kind := range []string{"sru", "lstm"} {
+		c := ModelConfig{Encoder: kind, Hidden: 4, Layers: 2, ForgetBias: 1.5}
+		ec := c.encoderConfig(6)
+		if ec.SRU.ForgetBias != 1.5 || ec.LSTM.ForgetBias != 1.5 {
+			t.Errorf("%s: encoder forget bias sru %g lstm %g, want 1.5", kind, ec.SRU.ForgetBias, ec.LSTM.ForgetBias)
+		}
+		if err := c.Validate(6); err != nil {
+			t.Errorf("%s: %v", kind, err)
+		}
+	}
+}
