@@ -243,7 +243,11 @@ func TestIdentify(t *testing.T) {
 		{"sst-LSTM", nil, "sst", "lstm"},
 		{"ptb", nil, "ptb", "ptb"},
 		{"whatever", map[string]string{"dataset": "cr", "model": "SRU"}, "cr", "sru"},
-		{"cr_sru_4layers", map[string]string{"model": "sru"}, "cr_sru_4layers", "sru"},
+		{"cr_sru_4layers", map[string]string{"model": "sru"}, "cr_4layers", "sru"},
+		{"connected_lstm_bi", map[string]string{"model": "lstm"}, "connected_bi", "lstm"},
+		{"connected_loso_sru_bi", map[string]string{"model": "sru"}, "connected_loso_bi", "sru"},
+		{"sru-yesno-uni", map[string]string{"model": "sru"}, "yesno-uni", "sru"},
+		{"sru", map[string]string{"model": "sru"}, "sru", "sru"},
 		{"cr_sru", map[string]string{"model": "sru"}, "cr", "sru"},
 		{"cr_sru", map[string]string{"dataset": "CR"}, "CR", "sru"},
 	} {

@@ -30,6 +30,9 @@ type FigureOptions struct {
 	Formats []string // "png", "svg"
 	// LossBySteps puts training steps, not training seconds, on the loss figure's x axis.
 	LossBySteps bool
+	// ValidBySteps does the same for the validation figure: for runs that shared a machine,
+	// whose clocks cannot be compared.
+	ValidBySteps bool
 }
 
 // Formats parses a --format value: png, svg or both.
@@ -69,10 +72,13 @@ func WriteFigures(runs []*Curves, o FigureOptions) (written []string, skipped []
 	if o.LossBySteps {
 		loss.xLabel = "training step"
 	}
+	if o.ValidBySteps {
+		valid.xLabel = "training step"
+	}
 	for _, r := range runs {
 		if len(r.Valid) == 0 {
 			skipped = append(skipped, Skipped{Dir: r.Dir, Reason: ValidFigure + ": no validation " + r.Metric + " events"})
-		} else if err := valid.add(r, r.Valid, "valid "+r.Metric, false); err != nil {
+		} else if err := valid.add(r, r.Valid, "valid "+r.Metric, o.ValidBySteps); err != nil {
 			return nil, nil, err
 		}
 		if len(r.Loss) == 0 {
@@ -82,6 +88,9 @@ func WriteFigures(runs []*Curves, o FigureOptions) (written []string, skipped []
 		}
 	}
 	valid.title = "Validation " + valid.metricName() + " against training time"
+	if o.ValidBySteps {
+		valid.title = "Validation " + valid.metricName() + " against training steps"
+	}
 	loss.title = "Training loss against training "
 	if o.LossBySteps {
 		loss.title += "steps"

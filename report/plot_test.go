@@ -119,6 +119,15 @@ func TestReportOptions(t *testing.T) {
 	if data, _ := os.ReadFile(filepath.Join(out, LossFigure+".svg")); !bytes.Contains(data, []byte("training step")) {
 		t.Errorf("loss by steps: no step axis")
 	}
+	if data, _ := os.ReadFile(filepath.Join(out, ValidFigure+".svg")); bytes.Contains(data, []byte("training step")) {
+		t.Errorf("validation by time: a step axis")
+	}
+	if _, _, err := WriteFigures(runs, FigureOptions{Dir: out, Formats: []string{"svg"}, ValidBySteps: true}); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := os.ReadFile(filepath.Join(out, ValidFigure+".svg")); !bytes.Contains(data, []byte("training step")) {
+		t.Errorf("validation by steps: no step axis")
+	}
 
 	// Panels of one dataset must show one metric.
 	c, err := ReadCurves(b, "loss")

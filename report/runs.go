@@ -3,7 +3,8 @@
 // learning curves against training time (Figure 3 style) from their metrics.jsonl.
 //
 // Runs are identified by their labels (dataset, model) as the training loop wrote them into
-// summary.json; runs without labels fall back to their experiment's name, "<dataset>_<model>".
+// summary.json; runs without a dataset label fall back to their experiment's name without its model
+// token ("trec_sru" and "trec_lstm" are dataset trec).
 package report
 
 import (
@@ -129,13 +130,33 @@ func identify(experiment string, labels map[string]string) (dataset, model strin
 		}
 	}
 	if dataset == "" {
-		dataset = experiment
-		if i := len(experiment) - len(model) - 1; i > 0 && strings.EqualFold(experiment[i+1:], model) &&
-			strings.ContainsRune("_-", rune(experiment[i])) {
-			dataset = experiment[:i]
-		}
+		dataset = withoutToken(experiment, model)
 	}
 	return dataset, model
+}
+
+// withoutToken is name without its "_" or "-" separated tokens equal to token (any case), so
+// that "trec_sru" and "connected_lstm_bi" name the datasets trec and connected_bi; a name that
+// is nothing but the token is kept.
+func withoutToken(name, token string) string {
+	var kept []string
+	start := 0
+	for i := 0; i <= len(name); i++ {
+		if i < len(name) && name[i] != '_' && name[i] != '-' {
+			continue
+		}
+		if part := name[start:i]; !strings.EqualFold(part, token) {
+			if len(kept) > 0 {
+				kept = append(kept, name[start-1:start])
+			}
+			kept = append(kept, part)
+		}
+		start = i + 1
+	}
+	if len(kept) == 0 {
+		return name
+	}
+	return strings.TrimLeft(strings.Join(kept, ""), "_-")
 }
 
 // experimentOf is the experiment of a run without summary.json: runs/<experiment>/<run-id>.

@@ -22,8 +22,8 @@ Reads summary.json of each run and prints one table: a row per dataset, per mode
 CNN, others) its test selection metric as mean ± sample std over the runs (folds, seeds; n),
 its median seconds per epoch and its time per epoch over SRU's on the same dataset.
 An argument is a run directory, a directory of runs (runs/, runs/trec_sru/) or a glob.
-Runs are grouped by their dataset and model labels (else by the experiment's name,
-<dataset>_<model>), then by their settings (config.toml) without seed and fold: runs that
+Runs are grouped by their dataset and model labels (else by the experiment's name without
+its model token: connected_sru_bi and connected_lstm_bi are dataset connected_bi), then by their settings (config.toml) without seed and fold: runs that
 differ in another setting (e.g. train.epochs) get a row each, named by it, and a note on
 stderr; so does a seed (and fold) that appears in more than one run of a group. Unfinished
 runs (no summary.json) are listed on stderr as skipped.

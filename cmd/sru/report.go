@@ -19,7 +19,7 @@ const reportUsage = `report --out DIR [flags] RUN_DIR_OR_GLOB...
 Reads metrics.jsonl of each run (finished or not) and draws, one panel per dataset and one line
 per run coloured by model (SRU, LSTM, CNN):
   DIR/valid_vs_time.{png,svg}  the validation metric against training time (evaluation
-                               excluded), as in the paper's Figure 3
+                               excluded), as in the paper's Figure 3 (or steps)
   DIR/loss.{png,svg}           the training loss against training time (or steps)
 An argument is a run directory, a directory of runs or a glob. Flags may come before or after
 the runs.`
@@ -30,6 +30,7 @@ func runReport(e *env, args []string) error {
 	format := fs.String("format", "both", "figure format: png, svg or both")
 	metric := fs.String("metric", "", "validation metric to draw (default: each run's selection metric)")
 	lossX := fs.String("loss-x", "time", "x axis of the loss figure: time (training seconds) or steps")
+	validX := fs.String("valid-x", "time", "x axis of the validation figure: time (training seconds) or steps (for runs that shared a machine)")
 	paths, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -47,6 +48,9 @@ func runReport(e *env, args []string) error {
 	if *lossX != "time" && *lossX != "steps" {
 		return usagef("--loss-x %q: want time or steps", *lossX)
 	}
+	if *validX != "time" && *validX != "steps" {
+		return usagef("--valid-x %q: want time or steps", *validX)
+	}
 	dirs, err := report.FindRuns(paths)
 	if err != nil {
 		return err
@@ -55,7 +59,8 @@ func runReport(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	written, more, err := report.WriteFigures(runs, report.FigureOptions{Dir: *out, Formats: formats, LossBySteps: *lossX == "steps"})
+	written, more, err := report.WriteFigures(runs, report.FigureOptions{Dir: *out, Formats: formats, LossBySteps: *lossX == "steps",
+		ValidBySteps: *validX == "steps"})
 	for _, c := range runs {
 		if c.Warning != "" {
 			fmt.Fprintf(e.stderr, "warning: %s\n", c.Warning)
