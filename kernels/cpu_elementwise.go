@@ -105,6 +105,19 @@ func mulCyclic[T Float](dst, x, m []T, off int, acc bool) {
 
 func activate[T Float](act Act, y, x []T) {
 	x = x[:len(y)]
+	if useVec[T]() && len(y) >= vecMinLen {
+		switch act {
+		case Exp:
+			vecUnary(0, f32s(y), f32s(x))
+			return
+		case Sigmoid:
+			vecUnary(1, f32s(y), f32s(x))
+			return
+		case Tanh:
+			vecUnary(2, f32s(y), f32s(x))
+			return
+		}
+	}
 	switch act {
 	case Identity:
 		copy(y, x)

@@ -5,21 +5,33 @@ package kernels
 // gradient sums (bias, weight_c) need no reduction across workers. Within a step the inner loop
 // runs over contiguous columns of one (t, b) row, which keeps memory access sequential.
 
+// On the vector path (vec.go) a worker's column range goes to the C kernel in one call, which
+// runs every combination of K, tanh, skip and saved gates, masks, padding and C0 vectorised.
+
 // colGrain is the least number of columns worth sending to another worker.
 const colGrain = 16
 
-type sruForwardTask[T Float] struct{ a *SRUArgs[T] }
+type sruForwardTask[T Float] struct {
+	a    *SRUArgs[T]
+	ones []T // [out] ones: the vector kernel's mask when there is none
+}
 
 type sruBackwardTask[T Float] struct {
 	a       *SRUArgs[T]
 	g       *SRUGrads[T]
 	gcState []T // [B, out] running dL/dc when the caller wants no GC0
+	// The vector kernel reads rows in place of absent operands: ones for the mask, zeros for
+	// the zero initial state, and a [2·out] sink for the weight_c gradient when v1 has none.
+	ones, zeros, gwcSink []T
 }
 
 // SRUForward runs the recurrence of one layer (see SRUArgs).
 func (d *CPU[T]) SRUForward(a *SRUArgs[T]) {
 	a.Check()
 	d.sruFwd.a = a
+	if useVec[T]() {
+		d.sruFwd.ones = constRow(d.sruFwd.ones, a.Out(), 1)
+	}
 	d.pool.Run(&d.sruFwd, a.Out(), colGrain)
 	d.sruFwd.a = nil
 }
@@ -37,6 +49,14 @@ func (d *CPU[T]) SRUBackward(a *SRUArgs[T], g *SRUGrads[T]) {
 			t.gcState = t.gcState[:n]
 		}
 	}
+	if useVec[T]() {
+		out := a.Out()
+		t.ones, t.zeros = constRow(t.ones, out, 1), constRow(t.zeros, out, 0)
+		if cap(t.gwcSink) < 2*out {
+			t.gwcSink = make([]T, 2*out)
+		}
+		t.gwcSink = t.gwcSink[:2*out]
+	}
 	d.pool.Run(t, a.Out(), colGrain)
 	t.a, t.g = nil, nil
 }
@@ -47,7 +67,11 @@ func (t *sruForwardTask[T]) Run(lo, hi int) {
 	for lo < hi {
 		dir := lo / H
 		end := min(hi, (dir+1)*H)
-		sruForwardCols(t.a, dir, lo, end)
+		if useVec[T]() {
+			vecSRUForward(t.a, t.ones, dir, lo, end)
+		} else {
+			sruForwardCols(t.a, dir, lo, end)
+		}
 		lo = end
 	}
 }
@@ -61,7 +85,11 @@ func (t *sruBackwardTask[T]) Run(lo, hi int) {
 		if !t.g.GC0.IsNil() {
 			gc = t.g.GC0.Host()
 		}
-		sruBackwardCols(t.a, t.g, gc, dir, lo, end)
+		if useVec[T]() {
+			vecSRUBackward(t.a, t.g, gc, t.zeros, t.ones, t.gwcSink, dir, lo, end)
+		} else {
+			sruBackwardCols(t.a, t.g, gc, dir, lo, end)
+		}
 		lo = end
 	}
 }
