@@ -5,6 +5,10 @@
 
 #include <stdint.h>
 
+typedef struct {
+	float max, sum;
+} gosru_max_sum;
+
 #pragma GCC optimize("O3", "no-math-errno", "no-trapping-math")
 
 #pragma GCC push_options

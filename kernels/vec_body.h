@@ -336,16 +336,16 @@ void VEC(gosru_lstm_bwd)(long n, float *dgi, float *dgf, float *dgg, float *dgo,
 
 // ---- softmax rows (cpu_nn.go) ----
 
-// VEC(gosru_max_expsum) returns Σ e^{x−m} over a row and its maximum m in *mo (logSoftmaxRow).
-float VEC(gosru_max_expsum)(const float *restrict x, long n, float *mo) {
+// VEC(gosru_max_expsum) returns the maximum m of a row and Σ e^{x−m} (logSoftmaxRow).
+gosru_max_sum VEC(gosru_max_expsum)(const float *restrict x, long n) {
 	float m = x[0];
 #pragma omp simd reduction(max : m)
 	for (long i = 0; i < n; i++) m = x[i] > m ? x[i] : m;
 	float s = 0.0f;
 #pragma omp simd reduction(+ : s)
 	for (long i = 0; i < n; i++) s += VEC(exp)(x[i] - m);
-	*mo = m;
-	return s;
+	gosru_max_sum r = {m, s};
+	return r;
 }
 
 // VEC(gosru_sub_const): y = x − a.

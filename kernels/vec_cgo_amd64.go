@@ -5,6 +5,10 @@ package kernels
 /*
 #cgo CFLAGS: -O3 -fopenmp-simd
 
+typedef struct {
+	float max, sum;
+} gosru_max_sum;
+
 #define GOSRU_DECL(S)                                                                          \
 	void gosru_exp_##S(float *y, const float *x, long n);                                   \
 	void gosru_sigmoid_##S(float *y, const float *x, long n);                               \
@@ -26,7 +30,7 @@ package kernels
 		float *dcp, float *dhp, const float *gi, const float *gf, const float *gg,          \
 		const float *og, const float *cp, const float *c, const float *dy,                  \
 		const float *dh, const float *dc);                                                  \
-	float gosru_max_expsum_##S(const float *x, long n, float *mo);                          \
+	gosru_max_sum gosru_max_expsum_##S(const float *x, long n);                             \
 	void gosru_sub_const_##S(float *y, const float *x, long n, float a);                    \
 	void gosru_add_scaled_exp_##S(float *y, const float *x, long n, float a, float b);      \
 	void gosru_log_softmax_bwd_row_##S(float *dx, const float *y, const float *dy, long n);
@@ -76,8 +80,8 @@ static void gosru_lstm_bwd(int lvl, long n, float *dgi, float *dgf, float *dgg, 
 		dh, dc);
 }
 
-static float gosru_max_expsum(int lvl, const float *x, long n, float *mo) {
-	return lvl == 2 ? gosru_max_expsum_avx512(x, n, mo) : gosru_max_expsum_avx2(x, n, mo);
+static gosru_max_sum gosru_max_expsum(int lvl, const float *x, long n) {
+	return lvl == 2 ? gosru_max_expsum_avx512(x, n) : gosru_max_expsum_avx2(x, n);
 }
 
 static void gosru_sub_const(int lvl, float *y, const float *x, long n, float a) {
@@ -198,9 +202,8 @@ func vecLSTMBackwardSeg[T Float](dgi, dgf, dgg, dgo, dcp, dhp, gi, gf, gg, og, c
 
 // vecMaxExpSum returns max(x) and Σ e^{x−max}.
 func vecMaxExpSum(x []float32) (m, s float32) {
-	var cm C.float
-	cs := C.gosru_max_expsum(lvl(), fp(x), C.long(len(x)), &cm)
-	return float32(cm), float32(cs)
+	r := C.gosru_max_expsum(lvl(), fp(x), C.long(len(x)))
+	return float32(r.max), float32(r.sum)
 }
 
 // vecSubConst sets y = x − a.
