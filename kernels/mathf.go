@@ -31,11 +31,11 @@ func sigmoidT[T Float](x T) T {
 
 func sigmoid32(x float32) float32 {
 	e := exp32(-float32(math.Abs(float64(x))))
-	s := 1 / (1 + e)
-	if x < 0 {
-		s *= e
-	}
-	return s
+	// s·e below 0, s above, selected through the sign bit: a branch on the sign of gate
+	// inputs would mispredict half the time.
+	neg := uint32(int32(math.Float32bits(x)) >> 31)
+	k := math.Float32frombits(math.Float32bits(e)&neg | math.Float32bits(1)&^neg)
+	return k / (1 + e)
 }
 
 // tanhT is tanh(x); for float32 an odd polynomial below |x| = 0.625 (a least-squares fit to
@@ -51,16 +51,20 @@ func tanhT[T Float](x T) T {
 
 func tanh32(x float32) float32 {
 	ax := float32(math.Abs(float64(x)))
+	z := x * x
+	p := float32(-5.718891508877277e-3)
+	p = p*z + 2.065306343138218e-2
+	p = p*z - 5.3744640201330185e-2
+	p = p*z + 1.3331513106822968e-1
+	p = p*z - 3.333328664302826e-1
+	small := x + x*z*p
+	big := float32(math.Copysign(float64(1-2/(exp32(2*ax)+1)), float64(x)))
+	// Both computed, one selected without a branch (see sigmoid32).
+	var sel uint32
 	if ax < 0.625 {
-		z := x * x
-		p := float32(-5.718891508877277e-3)
-		p = p*z + 2.065306343138218e-2
-		p = p*z - 5.3744640201330185e-2
-		p = p*z + 1.3331513106822968e-1
-		p = p*z - 3.333328664302826e-1
-		return x + x*z*p
+		sel = 0xFFFFFFFF
 	}
-	return float32(math.Copysign(float64(1-2/(exp32(2*ax)+1)), float64(x)))
+	return math.Float32frombits(math.Float32bits(small)&sel | math.Float32bits(big)&^sel)
 }
 
 // exp32 computes e^x in float32 without branches (data-dependent branches mispredict on
