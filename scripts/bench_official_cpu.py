@@ -3,7 +3,8 @@
 word-level conv2d, on the CPU with PyTorch (Debian's python3-torch), float32, batch 32, one
 layer, at (L, D) = (32, 256) and (128, 512) unless --sizes says otherwise.
 
-    bench_official_cpu.py [--sru-path DIR] [--threads 2] [--reps 20] [--json FILE]
+    bench_official_cpu.py [--sru-path DIR] [--threads 2] [--reps 20] [--models sru,lstm,conv2d]
+                          [--sizes 32x256,128x512] [--json FILE]
 
 What is timed, per size (input [L, B, D], ms per step, median of --reps steps after 3 warm-up
 steps; fwd+bwd seeds the output gradient with ones, as sru bench does):
@@ -51,6 +52,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2)")
     ap.add_argument("--reps", type=int, default=20, help="timed steps per measurement")
     ap.add_argument("--sizes", default="32x256,128x512", help="comma-separated LxD, batch 32")
+    ap.add_argument("--models", default="sru,lstm,conv2d", help="comma-separated: sru, lstm, conv2d")
     ap.add_argument("--json", help="also write one JSON object per size to this file")
     args = ap.parse_args()
 
@@ -75,27 +77,34 @@ def main():
         L, D = (int(v) for v in s.split("x"))
         sizes.append((L, 32, D))
 
+    models = set(args.models.split(","))
     rows = []
     for L, B, D in sizes:
         x = torch.randn(L, B, D)
         row = {"L": L, "B": B, "D": D, "threads": torch.get_num_threads(), "torch": torch.__version__}
 
-        if SRU is not None:
+        def record(key, ms):
+            row[key] = ms
+            print("  (%d, %d) %-18s %9.2f ms" % (L, D, key[:-3], ms), flush=True)
+
+        if SRU is not None and "sru" in models:
             m = SRU(D, D, num_layers=1)
             scripted = torch.jit.script(m.eval())
             with torch.no_grad():
-                row["sru_fwd_ms"] = timed(lambda: scripted(x), args.reps)
+                record("sru_fwd_ms", timed(lambda: scripted(x), args.reps))
             m.train()
-            row["sru_fwd_bwd_ms"] = timed(lambda: backward(m, x, lambda o: o[0]), args.reps)
-        lstm = torch.nn.LSTM(D, D, num_layers=1)
-        with torch.no_grad():
-            row["lstm_fwd_ms"] = timed(lambda: lstm(x), args.reps)
-        row["lstm_fwd_bwd_ms"] = timed(lambda: backward(lstm, x, lambda o: o[0]), args.reps)
-        conv = torch.nn.Conv2d(1, D, (3, D), padding=(1, 0))
-        xc = x.permute(1, 0, 2).contiguous().unsqueeze(1)  # [B, 1, L, D]
-        with torch.no_grad():
-            row["conv2d_fwd_ms"] = timed(lambda: conv(xc), args.reps)
-        row["conv2d_fwd_bwd_ms"] = timed(lambda: backward(conv, xc, lambda o: o), args.reps)
+            record("sru_fwd_bwd_ms", timed(lambda: backward(m, x, lambda o: o[0]), args.reps))
+        if "lstm" in models:
+            lstm = torch.nn.LSTM(D, D, num_layers=1)
+            with torch.no_grad():
+                record("lstm_fwd_ms", timed(lambda: lstm(x), args.reps))
+            record("lstm_fwd_bwd_ms", timed(lambda: backward(lstm, x, lambda o: o[0]), args.reps))
+        if "conv2d" in models:
+            conv = torch.nn.Conv2d(1, D, (3, D), padding=(1, 0))
+            xc = x.permute(1, 0, 2).contiguous().unsqueeze(1)  # [B, 1, L, D]
+            with torch.no_grad():
+                record("conv2d_fwd_ms", timed(lambda: conv(xc), args.reps))
+            record("conv2d_fwd_bwd_ms", timed(lambda: backward(conv, xc, lambda o: o), args.reps))
         rows.append(row)
 
     cols = [("sru_fwd_ms", "official SRU fwd (C++)"), ("sru_fwd_bwd_ms", "official SRU fwd+bwd"),
