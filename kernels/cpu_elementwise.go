@@ -43,6 +43,10 @@ func (t *ewTask[T]) Run(lo, hi int) {
 	switch t.kind {
 	case ewFill:
 		v := t.alpha
+		if v == 0 && !math.Signbit(float64(v)) {
+			clear(dst) // the runtime's vectorised memory clear: zeroing gradients is most fills
+			break
+		}
 		for i := range dst {
 			dst[i] = v
 		}
