@@ -29,11 +29,10 @@ static inline __attribute__((always_inline)) float VEC(exp)(float x) {
 	return (p * r * r + r + 1.0f) * s1.f * s2.f;
 }
 
-// VEC(sigmoid): 1/(1+e^−|x|), times e^−|x| below 0 (sigmoidT in mathf.go).
+// VEC(sigmoid): 1/(1+e^−|x|) above 0, e^−|x|/(1+e^−|x|) below (sigmoidT in mathf.go).
 static inline __attribute__((always_inline)) float VEC(sigmoid)(float x) {
 	float e = VEC(exp)(-__builtin_fabsf(x));
-	float s = 1.0f / (1.0f + e);
-	return x < 0.0f ? s * e : s;
+	return (x < 0.0f ? e : 1.0f) / (1.0f + e);
 }
 
 // VEC(tanh): an odd polynomial below |x| = 0.625, 1 − 2/(e^{2|x|}+1) with the sign of x above
