@@ -126,7 +126,29 @@ func TestSRUFusedMatchesReference(t *testing.T) {
 }
 
 func testFusedSRU[T Float](t *testing.T, c sruCase, tol float64) {
-	dev := MustCPU[T]()
+	testFusedSRUOn(t, MustCPU[T](), c, tol)
+}
+
+// TestSRUFusedWorkers runs the comparison on pools of 1, 3 and 5 workers, so that the vector
+// path's split by batch rows meets uneven chunks and more partial sums than two.
+func TestSRUFusedWorkers(t *testing.T) {
+	for _, w := range []int{1, 3, 5} {
+		d, err := NewCPU[float32](CPUOptions{Workers: w, BLAS: "go"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []sruCase{{L: 6, B: 7, H: 21, Dirs: 2, K: 3, skip: true, pad: true, mask: true, c0: true},
+			{L: 5, B: 20, H: 35, Dirs: 1, K: 4, skip: true, tanh: true, saved: true},
+			{L: 4, B: 15, H: 16, Dirs: 2, K: 3, tanh: true, saved: true, c0: true}} {
+			t.Run(fmt.Sprintf("workers%d/%v", w, c), func(t *testing.T) {
+				forEachKernelPath(t, func(t *testing.T) { testFusedSRUOn(t, d, c, 2e-5) })
+			})
+		}
+		d.Close()
+	}
+}
+
+func testFusedSRUOn[T Float](t *testing.T, dev *CPU[T], c sruCase, tol float64) {
 	a, g := sruFixture[T](c, 42)
 	ra, rg := cloneArgs(a, g)
 	dev.SRUForward(a)

@@ -98,16 +98,17 @@ static inline __attribute__((always_inline)) void VEC(sru_fwd_row)(
 }
 
 static inline __attribute__((always_inline)) void VEC(sru_fwd_cols)(
-	long L, long B, long out, int dir, long c0, long c1, const float *U, const float *X,
+	long L, long B, long out, int dir, long c0, long c1, long b0, long b1, const float *U,
+	const float *X,
 	const float *WC, const float *BI, const float *C0, const float *pad, const float *mask,
 	long mstride, float *Y, float *C, float *S, float *F, float *R, float alpha,
 	const int K, const int TANH, const int SKIP, const int SAVED) {
-	for (long b = 0; b < B; b++) {
+	for (long b = b0; b < b1; b++) {
 		for (long col = c0; col < c1; col++) S[b * out + col] = C0 ? C0[b * out + col] : 0.0f;
 	}
 	for (long step = 0; step < L; step++) {
 		long t = dir == 1 ? L - 1 - step : step;
-		for (long b = 0; b < B; b++) {
+		for (long b = b0; b < b1; b++) {
 			long row = t * B + b;
 			float *h = Y + row * out, *c = C + row * out, *s = S + b * out;
 			if (pad && pad[row] != 0) {
@@ -178,12 +179,13 @@ static inline __attribute__((always_inline)) void VEC(sru_bwd_row)(
 }
 
 static inline __attribute__((always_inline)) void VEC(sru_bwd_cols)(
-	long L, long B, long out, int dir, long c0, long c1, const float *U, const float *X,
+	long L, long B, long out, int dir, long c0, long c1, long b0, long b1, const float *U,
+	const float *X,
 	const float *WC, const float *BI, const float *C0, const float *zeros, const float *pad,
 	const float *mask, long mstride, const float *C, const float *F, const float *R,
 	const float *GY, const float *GCL, float *GU, float *GX, float *GC, float *GB, float *GWC,
 	float alpha, const int K, const int TANH, const int SKIP, const int SAVED) {
-	for (long b = 0; b < B; b++) {
+	for (long b = b0; b < b1; b++) {
 		for (long col = c0; col < c1; col++) GC[b * out + col] = GCL ? GCL[b * out + col] : 0.0f;
 	}
 	for (long step = 0; step < L; step++) {
@@ -192,7 +194,7 @@ static inline __attribute__((always_inline)) void VEC(sru_bwd_cols)(
 			t = step;
 			prevT = t + 1;
 		}
-		for (long b = 0; b < B; b++) {
+		for (long b = b0; b < b1; b++) {
 			long row = t * B + b;
 			float *gu = GU + row * out * K;
 			float *gx = (SKIP && K == 3) ? GX + row * out : 0;
@@ -239,23 +241,23 @@ static inline __attribute__((always_inline)) void VEC(sru_bwd_cols)(
 	}
 
 void VEC(gosru_sru_fwd)(long L, long B, long out, int K, int tanh_, int skip, int dir, long c0,
-	long c1, const float *U, const float *X, const float *WC, const float *BI, const float *C0,
+	long c1, long b0, long b1, const float *U, const float *X, const float *WC, const float *BI, const float *C0,
 	const float *pad, const float *mask, long mstride, float *Y, float *C, float *S, float *F,
 	float *R, float alpha) {
 #define FWD(k, th, sk, sv)                                                                 \
-	VEC(sru_fwd_cols)(L, B, out, dir, c0, c1, U, X, WC, BI, C0, pad, mask, mstride, Y, C, S, \
+	VEC(sru_fwd_cols)(L, B, out, dir, c0, c1, b0, b1, U, X, WC, BI, C0, pad, mask, mstride, Y, C, S, \
 		F, R, alpha, k, th, sk, sv)
 	SRU_CASES(FWD)
 #undef FWD
 }
 
 void VEC(gosru_sru_bwd)(long L, long B, long out, int K, int tanh_, int skip, int dir, long c0,
-	long c1, const float *U, const float *X, const float *WC, const float *BI, const float *C0,
+	long c1, long b0, long b1, const float *U, const float *X, const float *WC, const float *BI, const float *C0,
 	const float *zeros, const float *pad, const float *mask, long mstride, const float *C,
 	const float *F, const float *R, const float *GY, const float *GCL, float *GU, float *GX,
 	float *GC, float *GB, float *GWC, float alpha) {
 #define BWD(k, th, sk, sv)                                                                 \
-	VEC(sru_bwd_cols)(L, B, out, dir, c0, c1, U, X, WC, BI, C0, zeros, pad, mask, mstride, C, \
+	VEC(sru_bwd_cols)(L, B, out, dir, c0, c1, b0, b1, U, X, WC, BI, C0, zeros, pad, mask, mstride, C, \
 		F, R, GY, GCL, GU, GX, GC, GB, GWC, alpha, k, th, sk, sv)
 	SRU_CASES(BWD)
 #undef BWD

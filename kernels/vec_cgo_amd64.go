@@ -14,11 +14,13 @@ typedef struct {
 	void gosru_sigmoid_##S(float *y, const float *x, long n);                               \
 	void gosru_tanh_##S(float *y, const float *x, long n);                                  \
 	void gosru_sru_fwd_##S(long L, long B, long out, int K, int tanh_, int skip, int dir,   \
-		long c0, long c1, const float *U, const float *X, const float *WC, const float *BI, \
+		long c0, long c1, long b0, long b1, const float *U, const float *X,                 \
+		const float *WC, const float *BI,                                                   \
 		const float *C0, const float *pad, const float *mask, long mstride, float *Y,       \
 		float *C, float *S, float *F, float *R, float alpha);                               \
 	void gosru_sru_bwd_##S(long L, long B, long out, int K, int tanh_, int skip, int dir,   \
-		long c0, long c1, const float *U, const float *X, const float *WC, const float *BI, \
+		long c0, long c1, long b0, long b1, const float *U, const float *X,                 \
+		const float *WC, const float *BI,                                                   \
 		const float *C0, const float *zeros, const float *pad, const float *mask,           \
 		long mstride, const float *C, const float *F, const float *R, const float *GY,      \
 		const float *GCL, float *GU, float *GX, float *GC, float *GB, float *GWC,            \
@@ -51,19 +53,21 @@ static void gosru_unary(int lvl, int op, float *y, const float *x, long n) {
 }
 
 static void gosru_sru_fwd(int lvl, long L, long B, long out, int K, int tanh_, int skip, int dir,
-	long c0, long c1, const float *U, const float *X, const float *WC, const float *BI,
+	long c0, long c1, long b0, long b1, const float *U, const float *X, const float *WC,
+	const float *BI,
 	const float *C0, const float *pad, const float *mask, long mstride, float *Y, float *C,
 	float *S, float *F, float *R, float alpha) {
-	GOSRU_PICK(lvl, gosru_sru_fwd, L, B, out, K, tanh_, skip, dir, c0, c1, U, X, WC, BI, C0, pad,
+	GOSRU_PICK(lvl, gosru_sru_fwd, L, B, out, K, tanh_, skip, dir, c0, c1, b0, b1, U, X, WC, BI, C0, pad,
 		mask, mstride, Y, C, S, F, R, alpha);
 }
 
 static void gosru_sru_bwd(int lvl, long L, long B, long out, int K, int tanh_, int skip, int dir,
-	long c0, long c1, const float *U, const float *X, const float *WC, const float *BI,
+	long c0, long c1, long b0, long b1, const float *U, const float *X, const float *WC,
+	const float *BI,
 	const float *C0, const float *zeros, const float *pad, const float *mask, long mstride,
 	const float *C, const float *F, const float *R, const float *GY, const float *GCL,
 	float *GU, float *GX, float *GC, float *GB, float *GWC, float alpha) {
-	GOSRU_PICK(lvl, gosru_sru_bwd, L, B, out, K, tanh_, skip, dir, c0, c1, U, X, WC, BI, C0,
+	GOSRU_PICK(lvl, gosru_sru_bwd, L, B, out, K, tanh_, skip, dir, c0, c1, b0, b1, U, X, WC, BI, C0,
 		zeros, pad, mask, mstride, C, F, R, GY, GCL, GU, GX, GC, GB, GWC, alpha);
 }
 
@@ -138,40 +142,38 @@ func cbool(b bool) C.int {
 	return 0
 }
 
-// vecSRUForward runs columns [c0, c1) of direction dir (sruForwardCols); ones is a row of
-// out ones that stands for an absent mask.
-func vecSRUForward[T Float](a *SRUArgs[T], ones []T, dir, c0, c1 int) {
+// vecSRUForward runs columns [c0, c1) of batch rows [b0, b1) of direction dir
+// (sruForwardCols); ones is a row of out ones that stands for an absent mask.
+func vecSRUForward[T Float](a *SRUArgs[T], ones []T, dir, c0, c1, b0, b1 int) {
 	out := a.Out()
 	mask, mstride := a.Mask.Host(), out
 	if mask == nil {
 		mask, mstride = ones, 0
 	}
 	C.gosru_sru_fwd(lvl(), C.long(a.L), C.long(a.B), C.long(out), C.int(a.K), cbool(a.Tanh),
-		cbool(a.Skip), C.int(dir), C.long(c0), C.long(c1),
+		cbool(a.Skip), C.int(dir), C.long(c0), C.long(c1), C.long(b0), C.long(b1),
 		fp(f32s(a.U.Host())), fp(f32s(a.X.Host())), fp(f32s(a.WeightC.Host())), fp(f32s(a.Bias.Host())),
 		fp(f32s(a.C0.Host())), fp(f32s(a.Pad.Host())), fp(f32s(mask)), C.long(mstride),
 		fp(f32s(a.Y.Host())), fp(f32s(a.C.Host())), fp(f32s(a.CLast.Host())),
 		fp(f32s(a.F.Host())), fp(f32s(a.R.Host())), C.float(a.Alpha))
 }
 
-// vecSRUBackward runs columns [c0, c1) of direction dir backwards (sruBackwardCols): gc is the
-// running dL/dc, zeros and ones rows of out, gwc a [2·out] sink for an absent GWeightC.
-func vecSRUBackward[T Float](a *SRUArgs[T], g *SRUGrads[T], gc, zeros, ones, gwc []T, dir, c0, c1 int) {
+// vecSRUBackward runs columns [c0, c1) of batch rows [b0, b1) of direction dir backwards
+// (sruBackwardCols): gc is the running dL/dc, zeros and ones rows of out, and the bias and
+// weight_c gradients of these rows and columns are added to gb and gwc ([2·out] each).
+func vecSRUBackward[T Float](a *SRUArgs[T], g *SRUGrads[T], gc, zeros, ones, gb, gwc []T, dir, c0, c1, b0, b1 int) {
 	out := a.Out()
 	mask, mstride := a.Mask.Host(), out
 	if mask == nil {
 		mask, mstride = ones, 0
 	}
-	if !g.GWeightC.IsNil() {
-		gwc = g.GWeightC.Host()
-	}
 	C.gosru_sru_bwd(lvl(), C.long(a.L), C.long(a.B), C.long(out), C.int(a.K), cbool(a.Tanh),
-		cbool(a.Skip), C.int(dir), C.long(c0), C.long(c1),
+		cbool(a.Skip), C.int(dir), C.long(c0), C.long(c1), C.long(b0), C.long(b1),
 		fp(f32s(a.U.Host())), fp(f32s(a.X.Host())), fp(f32s(a.WeightC.Host())), fp(f32s(a.Bias.Host())),
 		fp(f32s(a.C0.Host())), fp(f32s(zeros)), fp(f32s(a.Pad.Host())), fp(f32s(mask)), C.long(mstride),
 		fp(f32s(a.C.Host())), fp(f32s(a.F.Host())), fp(f32s(a.R.Host())),
 		fp(f32s(g.GY.Host())), fp(f32s(g.GCLast.Host())), fp(f32s(g.GU.Host())), fp(f32s(g.GX.Host())),
-		fp(f32s(gc)), fp(f32s(g.GBias.Host())), fp(f32s(gwc)), C.float(a.Alpha))
+		fp(f32s(gc)), fp(f32s(gb)), fp(f32s(gwc)), C.float(a.Alpha))
 }
 
 // vecLSTMForwardSeg is lstmForwardSeg on the vector path.

@@ -9,11 +9,11 @@ func vecMaxLevel() vecISA { return vecGo }
 
 func vecUnary(op int, y, x []float32) { panic("kernels: no vector kernels in this build") }
 
-func vecSRUForward[T Float](a *SRUArgs[T], ones []T, dir, c0, c1 int) {
+func vecSRUForward[T Float](a *SRUArgs[T], ones []T, dir, c0, c1, b0, b1 int) {
 	panic("kernels: no vector kernels in this build")
 }
 
-func vecSRUBackward[T Float](a *SRUArgs[T], g *SRUGrads[T], gc, zeros, ones, gwc []T, dir, c0, c1 int) {
+func vecSRUBackward[T Float](a *SRUArgs[T], g *SRUGrads[T], gc, zeros, ones, gb, gwc []T, dir, c0, c1, b0, b1 int) {
 	panic("kernels: no vector kernels in this build")
 }
 
