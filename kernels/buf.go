@@ -9,6 +9,12 @@
 // masked softmax and the fused Bahdanau scores). Each fused kernel has a readable reference
 // (sru_ref.go, lstm_ref.go, seq.go, GemmRef) that the tests hold the CPU kernel against.
 //
+// The CPU device's float32 kernels for the SRU recurrence, the LSTM cell, sigmoid/tanh/exp and
+// the softmax rows have vector forms (vec.go: C compiled by cgo for AVX2 + FMA and AVX-512,
+// chosen at run time from the processor's features); builds without cgo and other processors
+// run the pure-Go kernels. The environment variable SRU_KERNELS=go forces the pure-Go kernels
+// (SRU_KERNELS=avx2 stops at AVX2); KernelPath says which path runs.
+//
 // Shape letters used throughout: L = time steps, B = batch, D = width, K = SRU weight blocks,
 // H = hidden units per direction. All matrices are row-major.
 package kernels

@@ -67,7 +67,11 @@ func MustCPU[T Float]() *CPU[T] {
 // Name says which backend this device uses.
 func (d *CPU[T]) Name() string {
 	var z T
-	return fmt.Sprintf("cpu %T (%s, %d workers)", z, d.gemm.name(), d.pool.Workers())
+	kern := "go kernels"
+	if useVec[T]() {
+		kern = vecLevel.String() + " kernels"
+	}
+	return fmt.Sprintf("cpu %T (%s, %d workers, %s)", z, d.gemm.name(), d.pool.Workers(), kern)
 }
 
 // Pool is the device's worker pool.

@@ -43,6 +43,10 @@ func (t *ewTask[T]) Run(lo, hi int) {
 	switch t.kind {
 	case ewFill:
 		v := t.alpha
+		if v == 0 && !math.Signbit(float64(v)) {
+			clear(dst) // the runtime's vectorised memory clear: zeroing gradients is most fills
+			break
+		}
 		for i := range dst {
 			dst[i] = v
 		}
@@ -105,6 +109,19 @@ func mulCyclic[T Float](dst, x, m []T, off int, acc bool) {
 
 func activate[T Float](act Act, y, x []T) {
 	x = x[:len(y)]
+	if useVec[T]() && len(y) >= vecMinLen {
+		switch act {
+		case Exp:
+			vecUnary(0, f32s(y), f32s(x))
+			return
+		case Sigmoid:
+			vecUnary(1, f32s(y), f32s(x))
+			return
+		case Tanh:
+			vecUnary(2, f32s(y), f32s(x))
+			return
+		}
+	}
 	switch act {
 	case Identity:
 		copy(y, x)

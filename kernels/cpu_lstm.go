@@ -67,6 +67,11 @@ func (t *lstmForwardTask[T]) Run(lo, hi int) {
 			continue
 		}
 		g := t.gates[4*s : 4*s+4*H]
+		if useVec[T]() {
+			vecLSTMForwardSeg(g[j0:j1], g[H+j0:H+j1], g[2*H+j0:2*H+j1], g[3*H+j0:3*H+j1], t.bias, H, j0,
+				cp, c, h, y)
+			continue
+		}
 		lstmForwardSeg(g[j0:j1], g[H+j0:H+j1], g[2*H+j0:2*H+j1], g[3*H+j0:3*H+j1], t.bias, H, j0,
 			cp, c, h, y)
 	}
@@ -124,7 +129,11 @@ func (t *lstmBackwardTask[T]) Run(lo, hi int) {
 		if t.dy != nil {
 			dy = t.dy[b*t.ldy+j0 : b*t.ldy+j1]
 		}
-		lstmBackwardSeg(dgi, dgf, dgg, dgo, dcp, dhp,
+		seg := lstmBackwardSeg[T]
+		if useVec[T]() {
+			seg = vecLSTMBackwardSeg[T]
+		}
+		seg(dgi, dgf, dgg, dgo, dcp, dhp,
 			g[j0:j1], g[H+j0:H+j1], g[2*H+j0:2*H+j1], g[3*H+j0:3*H+j1],
 			t.cPrev[s+j0:s+j1], t.c[s+j0:s+j1], dy, dh, dc)
 	}

@@ -151,6 +151,11 @@ func (d *CPU[T]) LayerNormBackward(rows, cols int, dx, dgamma, dbeta, dy, x, gam
 
 // logSoftmaxRow writes y = x − max − log Σ exp(x − max), the max keeping exp from overflowing.
 func logSoftmaxRow[T Float](y, x []T) {
+	if useVec[T]() && len(x) >= vecMinLen {
+		m, s := vecMaxExpSum(f32s(x))
+		vecSubConst(f32s(y), f32s(x), m+float32(math.Log(float64(s))))
+		return
+	}
 	m := x[0]
 	for _, v := range x[1:] {
 		m = max(m, v)
@@ -182,6 +187,10 @@ func (t *logSoftmaxTask[T]) Run(lo, hi int) {
 		}
 		// dx = dy − softmax·Σdy
 		dy, dx := t.dy[r*cols:(r+1)*cols], t.dx[r*cols:(r+1)*cols]
+		if useVec[T]() && cols >= vecMinLen {
+			vecLogSoftmaxBwdRow(f32s(dx), f32s(y), f32s(dy))
+			continue
+		}
 		var s T
 		for _, v := range dy {
 			s += v
@@ -265,8 +274,12 @@ func (t *crossEntropyTask[T]) Run(lo, hi int) {
 			if t.w != nil {
 				k *= t.w[tg]
 			}
-			for c, v := range lp {
-				dl[c] += k * expT(v)
+			if useVec[T]() && cols >= vecMinLen {
+				vecAddScaledExp(f32s(dl), f32s(lp), float32(k), 0)
+			} else {
+				for c, v := range lp {
+					dl[c] += k * expT(v)
+				}
 			}
 			dl[tg] -= k
 			continue
@@ -282,6 +295,8 @@ func (t *crossEntropyTask[T]) Run(lo, hi int) {
 			for c, v := range lp {
 				dl[c] += a*expT(v) - ks*t.w[c]
 			}
+		} else if useVec[T]() && cols >= vecMinLen {
+			vecAddScaledExp(f32s(dl), f32s(lp), float32(a), float32(-ks))
 		} else {
 			for c, v := range lp {
 				dl[c] += a*expT(v) - ks

@@ -21,7 +21,8 @@ func (c sruCase) String() string {
 func sruCases() []sruCase {
 	var cs []sruCase
 	rng := rand.New(rand.NewPCG(1, 2))
-	shapes := [][3]int{{1, 1, 1}, {1, 3, 5}, {7, 1, 3}, {5, 4, 17}, {9, 3, 33}, {3, 2, 40}}
+	// Widths below, at and above one vector (8 or 16 columns) with ragged tails.
+	shapes := [][3]int{{1, 1, 1}, {1, 3, 5}, {7, 1, 3}, {5, 4, 17}, {9, 3, 33}, {3, 2, 40}, {4, 3, 71}}
 	for _, s := range shapes {
 		for _, dirs := range []int{1, 2} {
 			for _, k := range []int{3, 4} {
@@ -119,13 +120,35 @@ func TestSRUFusedMatchesReference(t *testing.T) {
 	for _, c := range sruCases() {
 		t.Run(c.String(), func(t *testing.T) {
 			testFusedSRU[float64](t, c, 1e-12)
-			testFusedSRU[float32](t, c, 2e-5)
+			forEachKernelPath(t, func(t *testing.T) { testFusedSRU[float32](t, c, 2e-5) })
 		})
 	}
 }
 
 func testFusedSRU[T Float](t *testing.T, c sruCase, tol float64) {
-	dev := MustCPU[T]()
+	testFusedSRUOn(t, MustCPU[T](), c, tol)
+}
+
+// TestSRUFusedWorkers runs the comparison on pools of 1, 3 and 5 workers, so that the vector
+// path's split by batch rows meets uneven chunks and more partial sums than two.
+func TestSRUFusedWorkers(t *testing.T) {
+	for _, w := range []int{1, 3, 5} {
+		d, err := NewCPU[float32](CPUOptions{Workers: w, BLAS: "go"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []sruCase{{L: 6, B: 7, H: 21, Dirs: 2, K: 3, skip: true, pad: true, mask: true, c0: true},
+			{L: 5, B: 20, H: 35, Dirs: 1, K: 4, skip: true, tanh: true, saved: true},
+			{L: 4, B: 15, H: 16, Dirs: 2, K: 3, tanh: true, saved: true, c0: true}} {
+			t.Run(fmt.Sprintf("workers%d/%v", w, c), func(t *testing.T) {
+				forEachKernelPath(t, func(t *testing.T) { testFusedSRUOn(t, d, c, 2e-5) })
+			})
+		}
+		d.Close()
+	}
+}
+
+func testFusedSRUOn[T Float](t *testing.T, dev *CPU[T], c sruCase, tol float64) {
 	a, g := sruFixture[T](c, 42)
 	ra, rg := cloneArgs(a, g)
 	dev.SRUForward(a)
