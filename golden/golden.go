@@ -179,7 +179,11 @@ func Each(t *testing.T, f func(t *testing.T, c *Case)) {
 		t.Fatal(err)
 	}
 	if len(files) == 0 {
-		t.Fatalf("no golden cases in %s (set SRU_GOLDEN_DIR)", dir)
+		hint := "set SRU_GOLDEN_DIR to the folder of the SRU and LSTM cases"
+		if sub, _ := Files(filepath.Join(dir, "sru")); len(sub) > 0 {
+			hint = "they are in " + filepath.Join(dir, "sru") + ": set SRU_GOLDEN_DIR to it"
+		}
+		t.Fatalf("no golden cases in %s (%s)", dir, hint)
 	}
 	for _, path := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(path), ".json"), func(t *testing.T) {
