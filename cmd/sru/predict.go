@@ -15,14 +15,15 @@ func init() {
 	register(&command{name: "predict", summary: "write a run's predictions for a split (tasks that predict)", run: runPredict})
 }
 
-const predictUsage = `predict RUN_DIR [-split valid|test] [-checkpoint best|latest|FILE] [-out FILE] [-set section.key=value]...
+const predictUsage = `predict RUN_DIR [-split valid|test] [-checkpoint best|latest|FILE] [-out FILE] [-beam N] [-length-penalty none|average|gnmt] [-alpha F] [-set section.key=value]...
 
 Loads the run's config.toml and a checkpoint (best, else the latest), and writes the task's
 predictions for the split in its own format: SQuAD answers as the official JSON object,
 translations and transcripts one per line. A task that does not predict (classification,
 language modelling) says so; 'sru eval' gives its metrics. -set changes a setting of the
 run's config for this prediction only (decoding options, e.g. -set translation.beam=5
--set translation.length_penalty=gnmt -set translation.alpha=0.6).`
+-set translation.length_penalty=gnmt -set translation.alpha=0.6, or the same as -beam 5
+-length-penalty gnmt -alpha 0.6).`
 
 func runPredict(e *env, args []string) error {
 	dir, rest := splitPositional(args)
@@ -32,15 +33,35 @@ func runPredict(e *env, args []string) error {
 	out := fs.String("out", "", "write the predictions to this file (default: stdout)")
 	var sets setFlags
 	fs.Var(&sets, "set", "override a setting for this prediction, e.g. -set translation.beam=5 (repeatable)")
+	beam := fs.String("beam", "", "beam size (1: greedy) of a task that decodes with a beam; short for -set <task>.beam=N")
+	penalty := fs.String("length-penalty", "", "length penalty of the beam (translation: none, average, gnmt); short for -set <task>.length_penalty=S")
+	alpha := fs.String("alpha", "", "α of the GNMT length penalty; short for -set <task>.alpha=F")
 	if err := parseFlags(fs, rest); err != nil {
 		return err
 	}
 	if dir == "" {
 		return usagef("which run directory? (e.g. sru predict runs/<experiment>/<run-id>)")
 	}
-	exp, err := experiments.Load(filepath.Join(dir, train.ConfigFile), sets)
+	config := filepath.Join(dir, train.ConfigFile)
+	exp, err := experiments.Load(config, sets)
 	if err != nil {
 		return err
+	}
+	// The decoding shorthands are settings of the run's own task section.
+	short := append(setFlags{}, sets...)
+	for _, f := range []struct{ flag, key, value string }{{"beam", "beam", *beam}, {"length-penalty", "length_penalty", *penalty}, {"alpha", "alpha", *alpha}} {
+		if f.value == "" {
+			continue
+		}
+		short = append(short, exp.Task+"."+f.key+"="+f.value)
+		if _, err := experiments.Load(config, short); err != nil {
+			return fmt.Errorf("-%s: %w", f.flag, err)
+		}
+	}
+	if len(short) > len(sets) {
+		if exp, err = experiments.Load(config, short); err != nil {
+			return err
+		}
 	}
 	path, ck, err := readRunCheckpoint(dir, *which)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 type echoConfig struct {
 	Target   float64 `toml:"target"`
 	Predicts bool    `toml:"predicts"`
+	Beam     int     `toml:"beam"` // only echoed, for predict's -beam
 }
 
 type echoTask[T kernels.Float] struct {
@@ -52,7 +53,7 @@ func (t *echoTask[T]) Evaluate(split string) (train.Metrics, error) {
 type echoPredictor[T kernels.Float] struct{ *echoTask[T] }
 
 func (p echoPredictor[T]) Predict(split string, w io.Writer) error {
-	_, err := fmt.Fprintf(w, "%s w=%.3f\n", split, p.value())
+	_, err := fmt.Fprintf(w, "%s w=%.3f beam=%d\n", split, p.value(), p.cfg.Beam)
 	return err
 }
 
@@ -88,6 +89,14 @@ func TestPredict(t *testing.T) {
 	code, stdout, stderr := run("predict", runDir, "-split", "valid")
 	if code != 0 || !strings.HasPrefix(stdout, "valid w=0.") {
 		t.Fatalf("predict: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	// -beam is short for -set echo.beam; -length-penalty names a key the echo task lacks.
+	if code, stdout, stderr := run("predict", runDir, "-beam", "5"); code != 0 || !strings.Contains(stdout, "beam=5") {
+		t.Fatalf("predict -beam 5: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if code, _, stderr := run("predict", runDir, "-length-penalty", "gnmt"); code != 1 ||
+		!strings.Contains(stderr, "-length-penalty") || !strings.Contains(stderr, "echo.length_penalty") {
+		t.Fatalf("predict -length-penalty on a task without it: exit %d, %q", code, stderr)
 	}
 	out := filepath.Join(dir, "pred.txt")
 	if code, _, stderr := run("predict", runDir, "-checkpoint", "latest", "-out", out); code != 0 {
