@@ -13,7 +13,7 @@ import (
 
 // cpuScaleTask builds the CPU-scale task (experiments/translation/*_cpu.toml) on the staged
 // data, or skips.
-func cpuScaleTask(b testing.TB, model string, feed bool) *Task[float32] {
+func cpuScaleTask(b testing.TB, model string, feed bool, layers int) *Task[float32] {
 	dir, required := dataDir(b)
 	if _, err := os.Stat(dir + "/translation/multi30k/train.en.gz"); err != nil && !required {
 		b.Skip("no Multi30K; set SRU_DATA")
@@ -21,7 +21,7 @@ func cpuScaleTask(b testing.TB, model string, feed bool) *Task[float32] {
 	c := DefaultConfig()
 	c.ExtraSplits = nil
 	c.Model, c.InputFeed = model, feed
-	c.EmbeddingDim, c.Hidden, c.EncoderLayers, c.DecoderLayers = 256, 256, 1, 1
+	c.EmbeddingDim, c.Hidden, c.EncoderLayers, c.DecoderLayers = 256, 256, layers, layers
 	c.BPEMerges, c.BatchTokens = 4000, 2048
 	t, err := New(c, dir, kernels.MustCPU[float32](), 1)
 	if err != nil {
@@ -31,14 +31,16 @@ func cpuScaleTask(b testing.TB, model string, feed bool) *Task[float32] {
 }
 
 // BenchmarkTrainStep times forward + backward of the same 2048-token training batches for
-// the SRU, the LSTM with input feeding and the LSTM without (target tokens/s reported).
+// the SRU (1 and 3 layers), the LSTM with input feeding and the LSTM without (target tokens/s
+// reported).
 func BenchmarkTrainStep(b *testing.B) {
 	for _, tc := range []struct {
-		model string
-		feed  bool
-	}{{"sru", false}, {"lstm", true}, {"lstm", false}} {
-		b.Run(fmt.Sprintf("%s_feed=%v", tc.model, tc.feed), func(b *testing.B) {
-			task := cpuScaleTask(b, tc.model, tc.feed)
+		model  string
+		feed   bool
+		layers int
+	}{{"sru", false, 1}, {"sru", false, 3}, {"lstm", true, 1}, {"lstm", false, 1}} {
+		b.Run(fmt.Sprintf("%s_layers=%d_feed=%v", tc.model, tc.layers, tc.feed), func(b *testing.B) {
+			task := cpuScaleTask(b, tc.model, tc.feed, tc.layers)
 			g := nn.NewGraph[float32](task.dev, rand.New(rand.NewPCG(1, 2)))
 			g.Training = true
 			mid := len(task.batches) / 2
@@ -65,7 +67,7 @@ func BenchmarkTrainStep(b *testing.B) {
 // untrained CPU-scale SRU model (sentences/s; an untrained model runs to the length limit,
 // so this is the slow end).
 func BenchmarkDecode(b *testing.B) {
-	task := cpuScaleTask(b, "sru", false)
+	task := cpuScaleTask(b, "sru", false, 1)
 	exs := task.eval["valid"][:128]
 	src := make([][]int32, len(exs))
 	for i, e := range exs {
