@@ -93,9 +93,21 @@ func predictOn[T kernels.Float](e *env, exp *experiments.Experiment, ck *train.C
 		return fmt.Errorf("task %q does not write predictions ('sru eval' gives its metrics)", exp.Task)
 	}
 	if out == "" {
-		return train.Predict(task, ck, split, e.stdout)
+		err = train.Predict(task, ck, split, e.stdout)
+	} else {
+		err = writeFileAtomic(out, func(w io.Writer) error { return train.Predict(task, ck, split, w) })
 	}
-	return writeFileAtomic(out, func(w io.Writer) error { return train.Predict(task, ck, split, w) })
+	if d, ok := task.(decodeTimer); ok && err == nil {
+		if n, s := d.DecodeTiming(); n > 0 && s > 0 {
+			fmt.Fprintf(e.stderr, "decoded %d sentences in %.2f s (%.1f sentences/s)\n", n, s, float64(n)/s)
+		}
+	}
+	return err
+}
+
+// decodeTimer is a task that times its decoding (translation): the model's time alone.
+type decodeTimer interface {
+	DecodeTiming() (sentences int, seconds float64)
 }
 
 // writeFileAtomic writes a file through write into a temporary file beside it, renamed over

@@ -57,6 +57,9 @@ func (p echoPredictor[T]) Predict(split string, w io.Writer) error {
 	return err
 }
 
+// DecodeTiming makes the echo predictor a decodeTimer: one sentence in a quarter second.
+func (p echoPredictor[T]) DecodeTiming() (int, float64) { return 1, 0.25 }
+
 func newEcho[T kernels.Float](c echoConfig, env experiments.Env, dev kernels.Device[T]) (train.Task[T], error) {
 	t := &echoTask[T]{cfg: c, ps: nn.NewParams(dev), dev: dev}
 	t.w = t.ps.Add("w", 1)
@@ -89,6 +92,9 @@ func TestPredict(t *testing.T) {
 	code, stdout, stderr := run("predict", runDir, "-split", "valid")
 	if code != 0 || !strings.HasPrefix(stdout, "valid w=0.") {
 		t.Fatalf("predict: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "decoded 1 sentences in 0.25 s (4.0 sentences/s)") {
+		t.Fatalf("predict does not print the task's decoding time: %q", stderr)
 	}
 	// -beam is short for -set echo.beam; -length-penalty names a key the echo task lacks.
 	if code, stdout, stderr := run("predict", runDir, "-beam", "5"); code != 0 || !strings.Contains(stdout, "beam=5") {

@@ -233,6 +233,12 @@ func (t *Task[T]) Evaluate(split string) (train.Metrics, error) {
 	return train.Metrics{"loss": loss, "ppl": math.Exp(loss)}, nil
 }
 
+// DecodeTiming is the number of sentences and the seconds of decoding of the last Predict
+// (model time only: no loading, no writing), which 'sru predict' prints.
+func (t *Task[T]) DecodeTiming() (sentences int, seconds float64) {
+	return t.lastDecode.sentences, t.lastDecode.seconds
+}
+
 // Predict translates a split (greedy, or beam search when beam > 1) and writes one
 // detokenised translation per line, in the split's order.
 func (t *Task[T]) Predict(split string, w io.Writer) error {
