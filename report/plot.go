@@ -236,7 +236,7 @@ func (f *figure) add(r *Curves, pts []Point, yLabel string) error {
 	if p.yLabel != yLabel {
 		where := r.Dataset
 		if f.onePanel {
-			where = "one panel"
+			where = "the one panel"
 		}
 		return fmt.Errorf("report: %s: the runs on %s show different metrics (%s, %s); pick one with --metric",
 			f.name, where, p.yLabel, yLabel)
