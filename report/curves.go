@@ -12,6 +12,9 @@ import (
 // Curves are one run's learning curves, read from its metrics.jsonl.
 type Curves struct {
 	Dir, Dataset, Model string
+	// Experiment is the run's experiment: summary.json's, else the name of the run
+	// directory's parent (runs/<experiment>/<run-id>).
+	Experiment string
 	// Metric is the validation metric in Valid: the run's selection metric unless asked for
 	// another.
 	Metric string
@@ -62,14 +65,17 @@ func ReadCurves(dir, metric string) (*Curves, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Curves{Dir: dir, Metric: metric, Warning: warning}
+	c := &Curves{Dir: dir, Metric: metric, Warning: warning, Experiment: experimentOf(dir)}
 	if s != nil {
+		if s.Experiment != "" {
+			c.Experiment = s.Experiment
+		}
 		c.Dataset, c.Model = identify(s.Experiment, s.Labels)
 		if c.Metric == "" {
 			c.Metric = s.Selection
 		}
 	} else {
-		c.Dataset, c.Model = identify(experimentOf(dir), nil)
+		c.Dataset, c.Model = identify(c.Experiment, nil)
 	}
 	if c.Metric == "" {
 		c.Metric = guessMetric(events)

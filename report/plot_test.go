@@ -3,6 +3,8 @@ package report
 import (
 	"bytes"
 	"image/png"
+	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/gosru/gosru/train"
+	"gonum.org/v1/plot/plotter"
 )
 
 // curveEvents is a run's log: a training loss event per step, a validation evaluation every
@@ -153,4 +156,250 @@ func TestReportOptions(t *testing.T) {
 	if _, err := ReadCurves(t.TempDir(), ""); err == nil || !strings.HasPrefix(err.Error(), "report: ") {
 		t.Errorf("no metrics.jsonl: %v", err)
 	}
+}
+
+// variantRuns reads runs of the given experiments, each labelled with its model only (the
+// dataset is the experiment's name without it) or with dataset too, logged as curveEvents do.
+func variantRuns(t *testing.T, root string, dataset string, experiments ...string) []*Curves {
+	t.Helper()
+	var runs []*Curves
+	for _, x := range experiments {
+		experiment, id, _ := strings.Cut(x, "/")
+		if id == "" {
+			id = "s1"
+		}
+		model := "sru"
+		if strings.Contains(experiment, "lstm") {
+			model = "lstm"
+		}
+		labels := map[string]string{"model": model}
+		if dataset != "" {
+			labels["dataset"] = dataset
+		}
+		s := &train.Summary{Labels: labels, Device: "cpu", Selection: "bleu", Test: train.Metrics{"bleu": 20}}
+		c, err := ReadCurves(writeRun(t, root, experiment, id, s, curveEvents(1, "bleu")), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, c)
+	}
+	return runs
+}
+
+// legendOf lists a panel's legend labels and whether each line is dashed.
+func legendOf(p *panel) (labels []string, dashed []bool) {
+	for _, e := range p.legend {
+		labels = append(labels, e.label)
+		dashed = append(dashed, len(e.thumbs[0].(*plotter.Line).Dashes) > 0)
+	}
+	return labels, dashed
+}
+
+func TestReportOnePanel(t *testing.T) {
+	root := t.TempDir()
+	runs := variantRuns(t, root, "", "multi30k_lstm_cpu", "multi30k_sru_cpu", "multi30k_sru_3layer_cpu", "multi30k_lstm_nofeed_cpu")
+	if runs[2].Experiment != "multi30k_sru_3layer_cpu" || runs[2].Dataset != "multi30k_3layer_cpu" {
+		t.Fatalf("curves %+v: want the experiment from summary.json, the dataset without the model", runs[2])
+	}
+	figs, _, err := buildFigures(runs, FigureOptions{Panel: PanelAll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantLabels := []string{"multi30k_sru_cpu", "multi30k_sru_3layer_cpu", "multi30k_lstm_cpu", "multi30k_lstm_nofeed_cpu"}
+	wantDashed := []bool{false, true, false, true}
+	for _, f := range figs {
+		if len(f.panels) != 1 || f.panels[0].plot.Title.Text != "all runs" {
+			t.Fatalf("%s: %d panels; want one titled all runs", f.name, len(f.panels))
+		}
+		labels, dashed := legendOf(f.panels[0])
+		if !slices.Equal(labels, wantLabels) || !slices.Equal(dashed, wantDashed) {
+			t.Errorf("%s: legend %v dashed %v; want %v %v", f.name, labels, dashed, wantLabels, wantDashed)
+		}
+		if v := f.panels[0].legend[1]; v.variant != 1 || v.thumbs[1].(*plotter.Scatter).Shape == variantShapes[0] {
+			t.Errorf("%s: second SRU run: variant %d, want 1 and another marker", f.name, v.variant)
+		}
+	}
+	out := filepath.Join(root, "figures")
+	if _, _, err := WriteFigures(runs, FigureOptions{Dir: out, Formats: []string{"svg"}, Panel: PanelAll}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(out, ValidFigure+".svg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range append(wantLabels, "all runs") {
+		if n := strings.Count(string(data), ">"+want+"<"); n != 1 {
+			t.Errorf("SVG shows %q %d times, want once", want, n)
+		}
+	}
+
+	// By dataset (the default), the four runs fall in three panels. One panel of runs that share
+	// their dataset is titled by it.
+	figs, _, err = buildFigures(runs, FigureOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(figs[0].panels); n != 3 {
+		t.Errorf("by dataset: %d panels, want 3", n)
+	}
+	same := variantRuns(t, t.TempDir(), "multi30k", "multi30k_sru_cpu", "multi30k_lstm_cpu")
+	if figs, _, err = buildFigures(same, FigureOptions{Panel: PanelAll}); err != nil || figs[0].panels[0].plot.Title.Text != "multi30k" {
+		t.Errorf("one dataset in one panel: %v, want it titled multi30k", err)
+	}
+	if _, _, err := buildFigures(runs, FigureOptions{Panel: "grid"}); err == nil || !strings.Contains(err.Error(), `"grid"`) {
+		t.Errorf("panel grid: %v", err)
+	}
+}
+
+func TestReportSameModelInPanel(t *testing.T) {
+	root := t.TempDir()
+	// Two SRU experiments and two runs of one LSTM experiment in the panel of their dataset,
+	// with one CNN run: its model's only run keeps the model's name.
+	runs := variantRuns(t, root, "multi30k", "multi30k_sru_cpu", "multi30k_sru_3layer_cpu", "multi30k_lstm_cpu/seed1", "multi30k_lstm_cpu/seed2")
+	cnn := *runs[0]
+	cnn.Dir, cnn.Experiment, cnn.Model = filepath.Join(root, "multi30k_cnn", "s1"), "multi30k_cnn", "cnn"
+	runs = append(runs, &cnn)
+	figs, _, err := buildFigures(runs, FigureOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantLabels := []string{"multi30k_sru_cpu", "multi30k_sru_3layer_cpu", "multi30k_lstm_cpu/seed1", "multi30k_lstm_cpu/seed2", "CNN"}
+	wantDashed := []bool{false, true, false, true, false}
+	for _, f := range figs {
+		if len(f.panels) != 1 || f.panels[0].plot.Title.Text != "multi30k" {
+			t.Fatalf("%s: %d panels, want one: multi30k", f.name, len(f.panels))
+		}
+		labels, dashed := legendOf(f.panels[0])
+		if !slices.Equal(labels, wantLabels) || !slices.Equal(dashed, wantDashed) {
+			t.Errorf("%s: legend %v dashed %v; want %v %v", f.name, labels, dashed, wantLabels, wantDashed)
+		}
+	}
+	out := filepath.Join(root, "figures")
+	if _, _, err := WriteFigures(runs, FigureOptions{Dir: out, Formats: []string{"svg"}}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(out, LossFigure+".svg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range wantLabels {
+		if !strings.Contains(string(data), ">"+want+"<") {
+			t.Errorf("loss SVG: no legend entry %q", want)
+		}
+	}
+	if !strings.Contains(string(data), "stroke-dasharray") {
+		t.Error("loss SVG: no dashed line")
+	}
+}
+
+func TestStepSecondsAxis(t *testing.T) {
+	pts := []Point{{Step: 2, Seconds: 7, Value: 0.5}, {Step: 4, Seconds: 30, Value: 0.25}}
+	run := &Curves{Dir: "runs/ptb_sru/s1", Experiment: "ptb_sru"}
+	xsOf := func(a xAxis) []float64 {
+		t.Helper()
+		xys, err := a.xys(run, pts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var xs []float64
+		for i, xy := range xys {
+			if xy.Y != pts[i].Value {
+				t.Errorf("y %v, want %v", xy.Y, pts[i].Value)
+			}
+			xs = append(xs, xy.X)
+		}
+		return xs
+	}
+	measured := map[string]float64{"ptb_sru": 0.25, "ptb_lstm": 1}
+	for _, c := range []struct {
+		axis  xAxis
+		want  []float64
+		label string
+	}{
+		{xAxis{}, []float64{7, 30}, "training time (s)"},
+		{xAxis{stepSeconds: measured}, []float64{0.5, 1}, "training time at the measured step time (s)"},
+		{xAxis{bySteps: true, stepSeconds: measured}, []float64{2, 4}, "training step"},
+	} {
+		if xs := xsOf(c.axis); !slices.Equal(xs, c.want) || c.axis.label() != c.label {
+			t.Errorf("%+v: x %v label %q; want %v %q", c.axis, xs, c.axis.label(), c.want, c.label)
+		}
+	}
+	_, err := xAxis{stepSeconds: map[string]float64{"ptb_lstm": 1}}.xys(run, pts)
+	if err == nil || !strings.Contains(err.Error(), `"ptb_sru"`) || !strings.Contains(err.Error(), "--step-seconds") {
+		t.Errorf("no entry for the run: %v", err)
+	}
+
+	// Through WriteFigures: the time axes are labelled; a run without an entry fails unless
+	// both figures are drawn by steps.
+	root := t.TempDir()
+	runs := variantRuns(t, root, "", "ptb_sru", "ptb_lstm")
+	out := filepath.Join(root, "figures")
+	if _, _, err := WriteFigures(runs, FigureOptions{Dir: out, Formats: []string{"svg"}, StepSeconds: measured, LossBySteps: true}); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := os.ReadFile(filepath.Join(out, ValidFigure+".svg")); !bytes.Contains(data, []byte("at the measured step time")) {
+		t.Error("validation figure: no measured-time axis")
+	}
+	if data, _ := os.ReadFile(filepath.Join(out, LossFigure+".svg")); !bytes.Contains(data, []byte("training step")) {
+		t.Error("loss figure by steps: no step axis")
+	}
+	partial := map[string]float64{"ptb_sru": 0.25}
+	if _, _, err := WriteFigures(runs, FigureOptions{Dir: out, Formats: []string{"svg"}, StepSeconds: partial, ValidBySteps: true}); err == nil ||
+		!strings.Contains(err.Error(), `"ptb_lstm"`) || !strings.Contains(err.Error(), "--step-seconds") {
+		t.Errorf("loss figure by time, ptb_lstm without an entry: %v", err)
+	}
+	if _, _, err := WriteFigures(runs, FigureOptions{Dir: out, Formats: []string{"svg"}, StepSeconds: partial, ValidBySteps: true, LossBySteps: true}); err != nil {
+		t.Errorf("both figures by steps: %v", err)
+	}
+}
+
+func TestParseStepSeconds(t *testing.T) {
+	got, err := ParseStepSeconds("ptb_sru=0.25, ptb_lstm = 1.5e0,x=3")
+	if want := map[string]float64{"ptb_sru": 0.25, "ptb_lstm": 1.5, "x": 3}; err != nil || !maps.Equal(got, want) {
+		t.Errorf("got %v, %v; want %v", got, err, want)
+	}
+	for _, c := range []struct{ value, entry, why string }{
+		{"", `""`, "NAME=SECONDS"},
+		{"ptb_sru", `"ptb_sru"`, "NAME=SECONDS"},
+		{"a=1,", `""`, "NAME=SECONDS"},
+		{"a=1,=2", `"=2"`, "NAME=SECONDS"},
+		{"a=", `"a="`, "positive finite"},
+		{"a=x", `"a=x"`, "positive finite"},
+		{"a=1,b=0", `"b=0"`, "positive finite"},
+		{"a=-1", `"a=-1"`, "positive finite"},
+		{"a=NaN", `"a=NaN"`, "positive finite"},
+		{"a=+Inf", `"a=+Inf"`, "positive finite"},
+		{"a=1e999", `"a=1e999"`, "positive finite"},
+		{"a=1,b=2,a=3", `"a=3"`, "named twice"},
+	} {
+		_, err := ParseStepSeconds(c.value)
+		if err == nil || !strings.Contains(err.Error(), "--step-seconds entry "+c.entry) || !strings.Contains(err.Error(), c.why) {
+			t.Errorf("ParseStepSeconds(%q): %v; want entry %s: %s", c.value, err, c.entry, c.why)
+		}
+	}
+}
+
+// FuzzParseStepSeconds: any flag value is parsed or refused, never a panic; what is accepted
+// has one non-empty name per entry and positive finite seconds.
+func FuzzParseStepSeconds(f *testing.F) {
+	for _, s := range []string{"a=1", "a=0.5,b=2", " a = 1 ", "a", "=", "a=1,a=2", "a=NaN", "a=-0", "a=0x1p-3", "a=1,,b=2"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := ParseStepSeconds(s)
+		if err != nil {
+			if m != nil || !strings.HasPrefix(err.Error(), "report: --step-seconds entry ") {
+				t.Fatalf("%q: %v with %v", s, err, m)
+			}
+			return
+		}
+		if len(m) != strings.Count(s, ",")+1 {
+			t.Fatalf("%q: %d names for %d entries", s, len(m), strings.Count(s, ",")+1)
+		}
+		for name, v := range m {
+			if name == "" || strings.ContainsAny(name, ",") || !(v > 0) || math.IsInf(v, 0) {
+				t.Fatalf("%q: %q=%v", s, name, v)
+			}
+		}
+	})
 }

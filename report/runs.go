@@ -120,12 +120,16 @@ func readSummary(dir string) (*train.Summary, error) {
 }
 
 // identify names a run's dataset and model from its labels, else from its experiment's name:
-// "trec_sru" is dataset trec, model sru; a name with no separator is both.
+// "trec_sru" is dataset trec, model sru, as is "trec_sru_cpu" (a paper model's token anywhere
+// in the name, else the last token); a name with no separator is both.
 func identify(experiment string, labels map[string]string) (dataset, model string) {
 	dataset, model = labels["dataset"], strings.ToLower(labels["model"])
 	if model == "" {
+		tokens := strings.FieldsFunc(strings.ToLower(experiment), func(r rune) bool { return r == '_' || r == '-' })
 		model = strings.ToLower(experiment)
-		if i := strings.LastIndexAny(experiment, "_-"); i > 0 && i < len(experiment)-1 {
+		if i := slices.IndexFunc(tokens, func(t string) bool { return t == "sru" || t == "lstm" || t == "cnn" }); i >= 0 {
+			model = tokens[i]
+		} else if i := strings.LastIndexAny(experiment, "_-"); i > 0 && i < len(experiment)-1 {
 			model = strings.ToLower(experiment[i+1:])
 		}
 	}
