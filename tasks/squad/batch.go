@@ -162,8 +162,8 @@ func (l featureLayout) width() int {
 }
 
 // batch is a batch of questions on the host: time-major ids ([L, B], -1 = padding), the
-// features [Lp, B, features.width()] (all zero on padding), lengths, the padding bias of the scores [B, Lp] and
-// the answer spans (-1: none).
+// passage words' features [Lp, B, corpus.features.width()] (zero on padding), lengths, the
+// padding bias of the scores [B, Lp] and the answer spans (-1: none).
 type batch[T kernels.Float] struct {
 	B, Lp, Lq    int
 	questions    []int32

@@ -116,6 +116,10 @@ func LoadPreparedTagged(path, cacheDir string, tagging Tagging) (p *Prepared, fr
 		return nil, false, err
 	}
 	p = Prepare(ds)
+	if tagging.POS || tagging.NER {
+		fmt.Fprintf(os.Stderr, "squad: tagging the %d contexts of %s with prose (%s); the tags are cached\n",
+			len(p.Paragraphs), filepath.Base(path), strings.TrimPrefix(tagging.cacheSuffix(), "."))
+	}
 	if p.TagFailures, err = tagParagraphs(p, tagging); err != nil {
 		return nil, false, err
 	}
