@@ -13,6 +13,8 @@ import (
 // (cased, lower-cased, stemmed) of every word for the exact-match features.
 type corpus struct {
 	prep *Prepared
+	// features is the layout of the passage words' features in a batch.
+	features featureLayout
 	// tuneRows is the number of trained embedding rows when the rest are fixed pretrained
 	// vectors (ids ≥ tuneRows index the fixed table, less tuneRows); 0 when all are trained.
 	tuneRows int32
@@ -20,6 +22,7 @@ type corpus struct {
 	docIDs                     [][]int32
 	docCased, docLower, docStm [][]int32
 	docTF                      [][]float32
+	docPOS, docNER             [][]uint8 // tag slots (PreparedParagraph.POS, NER); nil when off
 	// per question
 	qIDs                 [][]int32
 	qCased, qLower, qStm [][]int32
@@ -99,8 +102,10 @@ func (in interner) id(s string) int32 {
 	return id
 }
 
-func newCorpus(p *Prepared, v *vocabulary, in interner) *corpus {
-	c := &corpus{prep: p}
+// newCorpus is the prepared split p in ids, its passage words with the features of layout
+// (the POS and NER tags come from p, which must hold those asked for).
+func newCorpus(p *Prepared, v *vocabulary, in interner, layout featureLayout) *corpus {
+	c := &corpus{prep: p, features: layout}
 	forms := func(words []string) (ids, cased, lower, stm []int32) {
 		for _, w := range words {
 			ids = append(ids, v.id(w))
@@ -126,6 +131,7 @@ func newCorpus(p *Prepared, v *vocabulary, in interner) *corpus {
 		}
 		c.docIDs, c.docCased, c.docLower, c.docStm = append(c.docIDs, ids), append(c.docCased, cased), append(c.docLower, lower), append(c.docStm, stm)
 		c.docTF = append(c.docTF, tf)
+		c.docPOS, c.docNER = append(c.docPOS, par.POS), append(c.docNER, par.NER)
 	}
 	for _, q := range p.Questions {
 		ids, cased, lower, stm := forms(q.Words)
@@ -134,9 +140,30 @@ func newCorpus(p *Prepared, v *vocabulary, in interner) *corpus {
 	return c
 }
 
+// featureLayout is which features follow a passage word's vectors, in this order: the
+// manual ones (NumFeatures), the one-hot POS tag (NumPOS), the one-hot NER type (NumNER).
+type featureLayout struct {
+	manual, pos, ner bool
+}
+
+// width is the number of feature values of a passage word.
+func (l featureLayout) width() int {
+	w := 0
+	if l.manual {
+		w += NumFeatures
+	}
+	if l.pos {
+		w += NumPOS
+	}
+	if l.ner {
+		w += NumNER
+	}
+	return w
+}
+
 // batch is a batch of questions on the host: time-major ids ([L, B], -1 = padding), the
-// manual features [Lp, B, NumFeatures], lengths, the padding bias of the scores [B, Lp] and
-// the answer spans (-1: none).
+// passage words' features [Lp, B, corpus.features.width()] (zero on padding), lengths, the
+// padding bias of the scores [B, Lp] and the answer spans (-1: none).
 type batch[T kernels.Float] struct {
 	B, Lp, Lq    int
 	questions    []int32
@@ -168,7 +195,8 @@ func makeBatch[T kernels.Float](c *corpus, questions []int32) *batch[T] {
 	if c.tuneRows > 0 {
 		b.docFixed, b.qFixed = make([]int32, Lp*B), make([]int32, Lq*B)
 	}
-	b.features = make([]T, Lp*B*NumFeatures)
+	width := c.features.width()
+	b.features = make([]T, Lp*B*width)
 	b.padBias = make([]T, B*Lp)
 	for k, qi := range questions {
 		q := &c.prep.Questions[qi]
@@ -190,11 +218,21 @@ func makeBatch[T kernels.Float](c *corpus, questions []int32) *batch[T] {
 				continue
 			}
 			b.docIDs[t*B+k] = doc[t]
-			f := b.features[(t*B+k)*NumFeatures:][:NumFeatures]
-			f[0] = boolValue[T](slices.Contains(c.qCased[qi], c.docCased[pi][t]))
-			f[1] = boolValue[T](slices.Contains(c.qLower[qi], c.docLower[pi][t]))
-			f[2] = boolValue[T](slices.Contains(c.qStm[qi], c.docStm[pi][t]))
-			f[3] = T(c.docTF[pi][t])
+			f := b.features[(t*B+k)*width:][:width]
+			if c.features.manual {
+				f[0] = boolValue[T](slices.Contains(c.qCased[qi], c.docCased[pi][t]))
+				f[1] = boolValue[T](slices.Contains(c.qLower[qi], c.docLower[pi][t]))
+				f[2] = boolValue[T](slices.Contains(c.qStm[qi], c.docStm[pi][t]))
+				f[3] = T(c.docTF[pi][t])
+				f = f[NumFeatures:]
+			}
+			if c.features.pos {
+				f[c.docPOS[pi][t]] = 1
+				f = f[NumPOS:]
+			}
+			if c.features.ner {
+				f[c.docNER[pi][t]] = 1
+			}
 		}
 	}
 	splitFixed(b.qIDs, b.qFixed, c.tuneRows)

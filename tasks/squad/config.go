@@ -61,6 +61,13 @@ type Config struct {
 	// frequency. AlignedEmbedding adds the aligned question embedding.
 	Features         bool `toml:"features"`
 	AlignedEmbedding bool `toml:"aligned_embedding"`
+	// POS and NER append to every passage word's input DrQA's one-hot part-of-speech tag
+	// (NumPOS slots: prose's Penn Treebank tags and an unknown slot) and one-hot named-entity
+	// type (NumNER slots: O, prose's entity types, unknown), tagged by prose in preprocessing
+	// (see tags.go) and kept in the preprocessing cache. Off by default: the cache of a run
+	// without them holds no tags.
+	POS bool `toml:"pos"`
+	NER bool `toml:"ner"`
 	// MaxSpan is the longest answer decoded, in tokens (DrQA: 15).
 	MaxSpan int `toml:"max_span"`
 	// MaxTrainContext drops training questions whose context has more tokens (0: keep all);
@@ -110,6 +117,14 @@ func TrainConfig() train.Config {
 	c := train.DefaultConfig()
 	c.Optimizer, c.LR, c.ClipGradNorm = "adamax", 0.002, 20
 	return c
+}
+
+// tagging is what preprocessing must tag for this config.
+func (c Config) tagging() Tagging { return Tagging{POS: c.POS, NER: c.NER} }
+
+// featureLayout is which features a passage word has beyond its vectors.
+func (c Config) featureLayout() featureLayout {
+	return featureLayout{manual: c.Features, pos: c.POS, ner: c.NER}
 }
 
 // Validate reports the first impossible setting.

@@ -54,9 +54,7 @@ func newModel[T kernels.Float](ps *nn.Params[T], cfg Config, table []T, tuneRows
 		m.alignW, m.alignB = linear(ps, "qemb_match.linear", D, D, rng)
 		docIn += D
 	}
-	if cfg.Features {
-		docIn += NumFeatures
-	}
+	docIn += cfg.featureLayout().width()
 	var err error
 	if m.docRNN, err = encoder.New(ps, "doc_rnn.", cfg.encoderConfig(docIn, cfg.DocLayers), rng); err != nil {
 		return nil, fmt.Errorf("squad: %w", err)
@@ -117,8 +115,8 @@ func (m *model[T]) forward(g *nn.Graph[T], b *batch[T]) (start, end *nn.Tensor[T
 	if m.cfg.AlignedEmbedding {
 		m.inputs = append(m.inputs, m.alignedQuestion(g, x1, x2, qLens, B, Lp))
 	}
-	if m.cfg.Features {
-		m.inputs = append(m.inputs, g.FromHost(b.features, Lp, B, NumFeatures))
+	if w := m.cfg.featureLayout().width(); w > 0 {
+		m.inputs = append(m.inputs, g.FromHost(b.features, Lp, B, w))
 	}
 	docIn := m.inputs[0]
 	if len(m.inputs) > 1 {

@@ -24,6 +24,9 @@ type Prepared struct {
 	// Unaligned counts the questions that have answers none of which starts and ends on token
 	// boundaries: they have no training span (First = -1).
 	Unaligned int
+	// TagFailures counts the paragraphs prose failed on (their words have the unknown tags);
+	// 0 when untagged.
+	TagFailures int
 }
 
 // PreparedParagraph is a context and its tokens.
@@ -31,6 +34,9 @@ type PreparedParagraph struct {
 	Article string
 	Context string
 	Tokens  []Token
+	// POS and NER are the tags of the tokens (slots of POSTags and NERLabels, the last slot
+	// unknown) when preprocessing computed them (Tagging), else nil.
+	POS, NER []uint8
 }
 
 // PreparedQuestion is a question, its words and its answer span in its paragraph's tokens.
@@ -74,12 +80,20 @@ func Prepare(ds *Dataset) *Prepared {
 	return p
 }
 
-// LoadPrepared returns the prepared form of the dataset file at path. It is read from
-// cacheDir when a file there matches the input's SHA-256 and PreprocessVersion; otherwise the
-// dataset is read and tokenised and the result written there (atomically) for later runs.
-// cacheDir "" disables the cache. A cache that cannot be written is a warning on stderr, not
-// an error. fromCache says which happened.
+// LoadPrepared returns the prepared form of the dataset file at path, without tags. It is
+// read from cacheDir when a file there matches the input's SHA-256 and PreprocessVersion;
+// otherwise the dataset is read and tokenised and the result written there (atomically) for
+// later runs. cacheDir "" disables the cache. A cache that cannot be written is a warning on
+// stderr, not an error. fromCache says which happened.
 func LoadPrepared(path, cacheDir string) (p *Prepared, fromCache bool, err error) {
+	return LoadPreparedTagged(path, cacheDir, Tagging{})
+}
+
+// LoadPreparedTagged is LoadPrepared with the POS and NER tags that tagging asks for. The
+// cache file's name says which tags it holds (Tagging.cacheSuffix, with TaggerVersion): a
+// file without tags keeps the name <base>.<sha256[:16]>.v<PreprocessVersion>.gob of untagged
+// runs; tagged files add .pos.t<TaggerVersion> or .posner.t<TaggerVersion>.
+func LoadPreparedTagged(path, cacheDir string, tagging Tagging) (p *Prepared, fromCache bool, err error) {
 	var cachePath string
 	if cacheDir != "" {
 		sum, err := fileSHA256(path)
@@ -87,7 +101,7 @@ func LoadPrepared(path, cacheDir string) (p *Prepared, fromCache bool, err error
 			return nil, false, err
 		}
 		base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-		cachePath = filepath.Join(cacheDir, fmt.Sprintf("%s.%s.v%d.gob", base, sum[:16], PreprocessVersion))
+		cachePath = filepath.Join(cacheDir, fmt.Sprintf("%s.%s.v%d%s.gob", base, sum[:16], PreprocessVersion, tagging.cacheSuffix()))
 		if f, err := os.Open(cachePath); err == nil {
 			defer f.Close()
 			var cached Prepared
@@ -102,6 +116,13 @@ func LoadPrepared(path, cacheDir string) (p *Prepared, fromCache bool, err error
 		return nil, false, err
 	}
 	p = Prepare(ds)
+	if tagging.POS || tagging.NER {
+		fmt.Fprintf(os.Stderr, "squad: tagging the %d contexts of %s with prose (%s); the tags are cached\n",
+			len(p.Paragraphs), filepath.Base(path), strings.TrimPrefix(tagging.cacheSuffix(), "."))
+	}
+	if p.TagFailures, err = tagParagraphs(p, tagging); err != nil {
+		return nil, false, err
+	}
 	if cachePath != "" {
 		if err := writeGobAtomic(cachePath, p); err != nil {
 			// A read-only data directory is common (a shared mount): the run goes on, and
@@ -111,6 +132,34 @@ func LoadPrepared(path, cacheDir string) (p *Prepared, fromCache bool, err error
 		}
 	}
 	return p, false, nil
+}
+
+// checkTags reports a paragraph without the tags that tagging asks for, or with tags of
+// another length than its tokens or outside the slots (a cache file not written by
+// LoadPreparedTagged).
+func (p *Prepared) checkTags(tagging Tagging) error {
+	for pi := range p.Paragraphs {
+		par := &p.Paragraphs[pi]
+		for _, tags := range []struct {
+			want  bool
+			name  string
+			slots []uint8
+			n     int
+		}{{tagging.POS, "POS", par.POS, NumPOS}, {tagging.NER, "NER", par.NER, NumNER}} {
+			if !tags.want {
+				continue
+			}
+			if len(tags.slots) != len(par.Tokens) {
+				return fmt.Errorf("paragraph %d has %d %s tags for %d tokens", pi, len(tags.slots), tags.name, len(par.Tokens))
+			}
+			for _, s := range tags.slots {
+				if int(s) >= tags.n {
+					return fmt.Errorf("paragraph %d has %s slot %d of %d", pi, tags.name, s, tags.n)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 func fileSHA256(path string) (string, error) {

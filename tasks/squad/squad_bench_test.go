@@ -68,8 +68,8 @@ func benchExperiment(b testing.TB, model, size string) (Config, train.Config) {
 // questions on each, questions around the median length, the longest Lq. Word ids follow a
 // Zipf law over the vocabulary (so a batch touches about as many embedding rows as a real
 // one); half the question words come from the passage, so the exact-match features fire.
-func benchCorpus(s benchShape, B, vocab int, rng *rand.Rand) (*corpus, []int32) {
-	c := &corpus{prep: &Prepared{}}
+func benchCorpus(s benchShape, B, vocab int, layout featureLayout, rng *rand.Rand) (*corpus, []int32) {
+	c := &corpus{prep: &Prepared{}, features: layout}
 	zipf := rand.NewZipf(rng, 1.1, 2, uint64(vocab-1))
 	for p := 0; p*questionsPerPassage < B; p++ {
 		n := s.Lp - rng.IntN(4)
@@ -87,6 +87,13 @@ func benchCorpus(s benchShape, B, vocab int, rng *rand.Rand) (*corpus, []int32) 
 		// The interned forms are the ids themselves: equal ids, equal words.
 		c.docIDs, c.docCased, c.docLower, c.docStm = append(c.docIDs, doc), append(c.docCased, doc), append(c.docLower, doc), append(c.docStm, doc)
 		c.docTF = append(c.docTF, tf)
+		if layout.pos || layout.ner { // random tags (no draws otherwise: the batch stays as it was)
+			pos, ner := make([]uint8, n), make([]uint8, n)
+			for t := range n {
+				pos[t], ner[t] = uint8(rng.IntN(NumPOS)), uint8(rng.IntN(NumNER))
+			}
+			c.docPOS, c.docNER = append(c.docPOS, pos), append(c.docNER, ner)
+		}
 	}
 	qs := make([]int32, B)
 	for k := range B {
@@ -154,14 +161,11 @@ func newBenchReader(b *testing.B, model, size string) *benchReader {
 	r.opt = nn.NewAdamax(r.ps, nn.AdamConfig{LR: tc.LR, Beta1: tc.Beta1, Beta2: tc.Beta2, Eps: tc.AdamEps, WeightDecay: tc.WeightDecay})
 	r.g = nn.NewGraph(dev, rng)
 	r.g.Training = true
-	r.c, r.qs = benchCorpus(benchShapes[size], cfg.BatchSize, benchVocab, rng)
+	r.c, r.qs = benchCorpus(benchShapes[size], cfg.BatchSize, benchVocab, cfg.featureLayout(), rng)
 	r.b = makeBatch[float32](r.c, r.qs)
-	r.docWidth = cfg.EmbeddingDim
+	r.docWidth = cfg.EmbeddingDim + cfg.featureLayout().width()
 	if cfg.AlignedEmbedding {
 		r.docWidth += cfg.EmbeddingDim
-	}
-	if cfg.Features {
-		r.docWidth += NumFeatures
 	}
 	r.stats, r.statsHost = dev.Alloc(2), make([]float32, 2)
 	return r
@@ -303,7 +307,7 @@ func TestComponentsBenchmarkSetup(t *testing.T) {
 	for size, shape := range benchShapes {
 		for _, model := range []string{"sru", "lstm"} {
 			cfg, _ := benchExperiment(t, model, size)
-			c, qs := benchCorpus(shape, cfg.BatchSize, benchVocab, rand.New(rand.NewPCG(1, 2)))
+			c, qs := benchCorpus(shape, cfg.BatchSize, benchVocab, cfg.featureLayout(), rand.New(rand.NewPCG(1, 2)))
 			b := makeBatch[float32](c, qs)
 			if b.B != 32 || b.Lp != shape.Lp || b.Lq != shape.Lq {
 				t.Errorf("%s %s: batch of %d questions, Lp %d, Lq %d; want 32, %d, %d", size, model, b.B, b.Lp, b.Lq, shape.Lp, shape.Lq)

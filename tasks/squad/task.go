@@ -6,9 +6,14 @@
 // question, dropout on both; for each passage word the aligned question embedding (attention
 // over the question's words through a shared ReLU projection) and four manual features (exact
 // match with a question word cased, lower-cased, and by a suffix-stripping stem that stands in
-// for DrQA's spaCy lemma; term frequency). No POS or NER features: there is no tagger here. A
-// bidirectional encoder reads each (SRU: 5 layers of 128 per direction, every layer's output
-// concatenated; LSTM: DrQA's 3 layers), the question becomes one vector by self-attention,
+// for DrQA's spaCy lemma; term frequency). DrQA's POS and NER features (one-hot tags from
+// spaCy) are optional here (squad.pos, squad.ner; off by default) and come from another
+// tagger, prose (github.com/jdkato/prose/v2: an averaged perceptron POS tagger, Penn Treebank
+// tags, and a maximum-entropy NER classifier of PERSON, GPE, ORGANIZATION, LOCATION, FACILITY
+// and GSP), run on each context in preprocessing and mapped to our tokens by character
+// offsets (tags.go); they are not spaCy's tags. A bidirectional encoder reads each (SRU: 5
+// layers of 128 per direction, every layer's output concatenated; LSTM: DrQA's 3 layers), the
+// question becomes one vector by self-attention,
 // and two bilinear forms score every passage position as start and end; the loss is
 // NLL(start) + NLL(end). Decoding takes the span of highest P(start)·P(end) of at most 15
 // tokens (BestSpan).
@@ -22,7 +27,8 @@
 // the substitute pins it. The files are tokenised by Tokenize (offsets kept, so an answer is
 // cut from the context exactly) and cached on disk (LoadPrepared) in cache_dir, by default
 // <data_dir>/squad/cache, one gob file per input named by the input's SHA-256 and
-// PreprocessVersion: later runs skip reading and tokenising. Training questions whose answer
+// PreprocessVersion (and, for runs with POS or NER, the tags it holds and TaggerVersion: see
+// LoadPreparedTagged): later runs skip reading, tokenising and tagging. Training questions whose answer
 // does not start and end on token boundaries are dropped (452 of 87,599 in the substitute).
 // Dev is both the selection split ("valid") and the reported one, the standard v1.1 protocol
 // (the test set is hidden): the model of best dev F1 is kept, and its EM/F1 are the result.
@@ -120,13 +126,21 @@ func New[T kernels.Float](cfg Config, dataDir string, dev kernels.Device[T], see
 	if err != nil {
 		return nil, err
 	}
-	trainPrep, _, err := LoadPrepared(trainFile.path, cacheDir)
+	trainPrep, _, err := LoadPreparedTagged(trainFile.path, cacheDir, cfg.tagging())
 	if err != nil {
 		return nil, err
 	}
-	devPrep, _, err := LoadPrepared(devFile.path, cacheDir)
+	devPrep, _, err := LoadPreparedTagged(devFile.path, cacheDir, cfg.tagging())
 	if err != nil {
 		return nil, err
+	}
+	for _, p := range []struct {
+		prep *Prepared
+		file dataFile
+	}{{trainPrep, trainFile}, {devPrep, devFile}} {
+		if err := p.prep.checkTags(cfg.tagging()); err != nil {
+			return nil, fmt.Errorf("squad: %s: %w", p.file.path, err)
+		}
 	}
 	t := &Task[T]{cfg: cfg, dev: dev, ps: nn.NewParams(dev), trainFile: trainFile, devFile: devFile}
 	t.stats.TrainFile = trainFile.describe()
@@ -144,7 +158,7 @@ func New[T kernels.Float](cfg Config, dataDir string, dev kernels.Device[T], see
 		tuneRows = min(1+cfg.TunePartial, len(t.vocab.words))
 	}
 	in := interner{}
-	t.train, t.valid = newCorpus(trainPrep, t.vocab, in), newCorpus(devPrep, t.vocab, in)
+	t.train, t.valid = newCorpus(trainPrep, t.vocab, in, cfg.featureLayout()), newCorpus(devPrep, t.vocab, in, cfg.featureLayout())
 	if tuneRows < len(t.vocab.words) {
 		t.train.tuneRows, t.valid.tuneRows = int32(tuneRows), int32(tuneRows)
 	}

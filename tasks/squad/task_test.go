@@ -45,12 +45,15 @@ func tinyConfig(model string) Config {
 // TestReaderGradient checks the gradient of the whole reader (embeddings, aligned question
 // embedding, features, both encoders with every layer concatenated, self-attention merge,
 // bilinear scores, the loss), dropout on, against float64 central differences, for SRU and
-// LSTM encoders and with fixed pretrained vectors.
+// LSTM encoders, with fixed pretrained vectors, and with the POS and NER one-hots (inputs: the
+// gradient is unaffected but for the wider first layer).
 func TestReaderGradient(t *testing.T) {
-	for _, variant := range []string{"sru", "lstm", "sru-pretrained"} {
+	for _, variant := range []string{"sru", "lstm", "sru-pretrained", "sru-posner"} {
 		t.Run(variant, func(t *testing.T) {
-			model, pretrained := strings.CutSuffix(variant, "-pretrained")
+			model, tagged := strings.CutSuffix(variant, "-posner")
+			model, pretrained := strings.CutSuffix(model, "-pretrained")
 			cfg := tinyConfig(model)
+			cfg.POS, cfg.NER = tagged, tagged
 			cfg.EmbeddingDim, cfg.Hidden = 5, 3
 			if pretrained { // fixed vectors with tuned rows: two tables summed
 				cfg.Embeddings, cfg.TunePartial = writeGloVe(t, t.TempDir(), 5), 10
@@ -118,11 +121,15 @@ func TestReaderGradient(t *testing.T) {
 }
 
 // TestSmokeRun trains a few steps on the shipped slice with the loop (prefetching, epoch
-// re-bucketing, dev prediction scored with the official metric), for SRU and LSTM.
+// re-bucketing, dev prediction scored with the official metric), for SRU and LSTM, and for
+// the SRU with the POS and NER features.
 func TestSmokeRun(t *testing.T) {
-	for _, model := range []string{"sru", "lstm"} {
-		t.Run(model, func(t *testing.T) {
-			task, err := New(tinyConfig(model), sliceDataDir(t), kernels.MustCPU[float32](), 1)
+	for _, variant := range []string{"sru", "lstm", "sru-posner"} {
+		t.Run(variant, func(t *testing.T) {
+			model, tagged := strings.CutSuffix(variant, "-posner")
+			sc := tinyConfig(model)
+			sc.POS, sc.NER = tagged, tagged
+			task, err := New(sc, sliceDataDir(t), kernels.MustCPU[float32](), 1)
 			if err != nil {
 				t.Fatal(err)
 			}
