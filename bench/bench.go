@@ -258,7 +258,8 @@ func (s *subject[T]) step(backward bool) {
 		s.nFwd = len(s.rec.calls)
 	}
 	if backward {
-		s.dev.Fill(g.Grad(y), 1)
+		dy, _ := g.GradInit(y) // written in full: no need to zero it first
+		s.dev.Fill(dy, 1)
 		g.BackwardFrom()
 	}
 	if err := s.dev.Sync(); err != nil && s.err == nil {

@@ -64,6 +64,18 @@ void VEC(gosru_tanh)(float *restrict y, const float *restrict x, long n) {
 
 // ---- SRU recurrence (cpu_sru.go) ----
 
+// VEC(prefetch_cols) asks for columns [c0, c1) of a row of n-float columns ahead of use. The
+// forward asks for the next batch row's U while it steps the current one: the first load of a
+// row's U stalled most, and one direction of a bidirectional layer reads short runs (H
+// columns) at the stride of a full row. Measured (CPU time, one thread, under load): the
+// forward 10–18% faster at H = 64, two directions, 4–10% at 256–512 columns. The backward
+// gained nothing from it (tried for U alone and for U, C, F, R and dh).
+static inline __attribute__((always_inline)) void VEC(prefetch_cols)(
+	const float *row, long c0, long c1, long n) {
+	const char *p = (const char *)(row + c0 * n), *end = (const char *)(row + c1 * n);
+	for (; p < end; p += 64) __builtin_prefetch(p);
+}
+
 // sru_fwd_row steps columns [c0, c1) of one (t, b) row. The flags are constants at every call
 // site, so each combination compiles to its own vector loop.
 static inline __attribute__((always_inline)) void VEC(sru_fwd_row)(
@@ -118,6 +130,7 @@ static inline __attribute__((always_inline)) void VEC(sru_fwd_cols)(
 				}
 				continue;
 			}
+			if (b + 1 < b1) VEC(prefetch_cols)(U + (row + 1) * out * K, c0, c1, K);
 			VEC(sru_fwd_row)(c0, c1, U + row * out * K, (SKIP && K == 3) ? X + row * out : 0,
 				WC, WC + out, BI, BI + out, mask + b * mstride, h, c, s,
 				SAVED ? F + row * out : 0, SAVED ? R + row * out : 0, alpha, K, TANH, SKIP, SAVED);

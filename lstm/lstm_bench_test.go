@@ -37,7 +37,8 @@ func BenchmarkLSTM(b *testing.B) {
 			x.Grad = kernels.Buf[float32]{} // as in a stack: the layer below's y gets a fresh gradient
 			y, _, _ := m.Forward(g, x, nil, nil, kernels.Buf[float32]{})
 			if backward {
-				dev.Fill(g.Grad(y), 1)
+				dy, _ := g.GradInit(y) // written in full: no need to zero it first
+				dev.Fill(dy, 1)
 				g.BackwardFrom()
 			}
 		}

@@ -50,11 +50,17 @@ func (o *matmulOp[T]) Backward(g *Graph[T]) {
 		k = a.Rows()
 	}
 	if a.NeedsGrad { // dA = dY·op(B)ᵀ, stored in A's layout
-		da := g.Grad(a)
+		// The product writes all of dA: a fresh gradient is overwritten (beta 0), not zeroed
+		// first and added to.
+		da, fresh := g.GradInit(a)
+		var beta T = 1
+		if fresh {
+			beta = 0
+		}
 		if !o.transA {
-			g.Dev.Gemm(false, !o.transB, m, k, n, 1, dy, n, b.Data, b.Cols(), 1, da, a.Cols())
+			g.Dev.Gemm(false, !o.transB, m, k, n, 1, dy, n, b.Data, b.Cols(), beta, da, a.Cols())
 		} else {
-			g.Dev.Gemm(o.transB, true, k, m, n, 1, b.Data, b.Cols(), dy, n, 1, da, a.Cols())
+			g.Dev.Gemm(o.transB, true, k, m, n, 1, b.Data, b.Cols(), dy, n, beta, da, a.Cols())
 		}
 	}
 	if b.NeedsGrad { // dB = op(A)ᵀ·dY, stored in B's layout

@@ -38,7 +38,8 @@ func BenchmarkSRU(b *testing.B) {
 			x.Grad = kernels.Buf[float32]{} // as in a stack: the layer below's h gets a fresh gradient
 			h, _ := m.Forward(g, x, nil, kernels.Buf[float32]{})
 			if backward {
-				dev.Fill(g.Grad(h), 1)
+				dh, _ := g.GradInit(h) // written in full: no need to zero it first
+				dev.Fill(dh, 1)
 				g.BackwardFrom()
 			}
 		}
