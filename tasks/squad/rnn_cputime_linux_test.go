@@ -1,7 +1,6 @@
 package squad
 
 import (
-	"os"
 	"slices"
 	"syscall"
 	"testing"
@@ -47,44 +46,45 @@ func processCPU() time.Duration {
 	return time.Duration(ts.Nano())
 }
 
-// TestRNNCPUTime measures the RNN part of the SRU and the LSTM reader as CPU time, which a
-// loaded machine disturbs far less than wall time: the two readers alternate, 30 times each,
-// and it logs the medians of process CPU time and wall time per rnn call and the LSTM/SRU
-// ratio of CPU time. With SRU_BLAS_THREADS=1 GOMAXPROCS=1 the CPU time is the work alone;
-// with the defaults it adds what the threads spend waiting for each other (OpenBLAS's
-// sched_yield loops). It runs only when SQUAD_RNN_CPUTIME names the size (cpu or paper):
+// BenchmarkRNNCPUTime measures the RNN part of the SRU and the LSTM reader as CPU time,
+// which a loaded machine disturbs far less than wall time: the two readers alternate b.N
+// times, and it reports the medians of process CPU time and of wall time per rnn call, and
+// the LSTM/SRU ratio of each. With SRU_BLAS_THREADS=1 GOMAXPROCS=1 the CPU time is the work
+// alone; with the defaults it adds what the threads spend waiting for each other (OpenBLAS's
+// sched_yield loops):
 //
-//	SQUAD_RNN_CPUTIME=cpu SRU_BLAS_THREADS=1 GOMAXPROCS=1 go test -count 1 -v -run RNNCPUTime ./tasks/squad
-func TestRNNCPUTime(t *testing.T) {
-	size := os.Getenv("SQUAD_RNN_CPUTIME")
-	if size == "" {
-		t.Skip("SQUAD_RNN_CPUTIME (cpu or paper) is unset")
-	}
-	if _, ok := benchShapes[size]; !ok {
-		t.Fatalf("SQUAD_RNN_CPUTIME=%q: want cpu or paper", size)
-	}
-	b := &testing.B{}
-	rs := []*benchReader{newBenchReader(b, "sru", size), newBenchReader(b, "lstm", size)}
-	cpu, wall := make([][]time.Duration, len(rs)), make([][]time.Duration, len(rs))
-	const warm, reps = 2, 30
-	for i := range warm + reps {
-		for k, r := range rs {
-			c0, w0 := processCPU(), time.Now()
-			r.runRNN()
-			if i >= warm {
-				cpu[k] = append(cpu[k], processCPU()-c0)
-				wall[k] = append(wall[k], time.Since(w0))
+//	SRU_BLAS_THREADS=1 GOMAXPROCS=1 go test -run - -bench RNNCPUTime/cpu -benchtime 30x ./tasks/squad
+func BenchmarkRNNCPUTime(b *testing.B) {
+	for _, size := range []string{"cpu", "paper"} {
+		b.Run(size, func(b *testing.B) {
+			rs := []*benchReader{newBenchReader(b, "sru", size), newBenchReader(b, "lstm", size)}
+			for range 2 { // warm the arenas
+				for _, r := range rs {
+					r.runRNN()
+				}
 			}
-		}
+			cpu, wall := make([][]time.Duration, len(rs)), make([][]time.Duration, len(rs))
+			b.ResetTimer()
+			for range b.N {
+				for k, r := range rs {
+					c0, w0 := processCPU(), time.Now()
+					r.runRNN()
+					cpu[k] = append(cpu[k], processCPU()-c0)
+					wall[k] = append(wall[k], time.Since(w0))
+				}
+			}
+			b.StopTimer()
+			median := func(d []time.Duration) float64 {
+				d = slices.Clone(d)
+				slices.Sort(d)
+				return d[len(d)/2].Seconds()
+			}
+			for k, r := range rs {
+				b.ReportMetric(1000*median(cpu[k]), r.model+"-cpu-ms")
+				b.ReportMetric(1000*median(wall[k]), r.model+"-wall-ms")
+			}
+			b.ReportMetric(median(cpu[1])/median(cpu[0]), "lstm/sru-cpu")
+			b.ReportMetric(median(wall[1])/median(wall[0]), "lstm/sru-wall")
+		})
 	}
-	median := func(d []time.Duration) time.Duration {
-		d = slices.Clone(d)
-		slices.Sort(d)
-		return d[len(d)/2]
-	}
-	for k, r := range rs {
-		t.Logf("%s %s rnn: CPU %.1f ms, wall %.1f ms (medians of %d)", size, r.model,
-			1000*median(cpu[k]).Seconds(), 1000*median(wall[k]).Seconds(), reps)
-	}
-	t.Logf("lstm/sru rnn CPU time: %.2f", float64(median(cpu[1]))/float64(median(cpu[0])))
 }
