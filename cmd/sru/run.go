@@ -178,8 +178,15 @@ func trainOn[T kernels.Float](ctx context.Context, e *env, exp *experiments.Expe
 	}
 	defer closeDevice(dev, &err)
 	fmt.Fprintf(e.stderr, "device: %s\n", dev.Name())
-	task, labels, err := experiments.NewTask(exp, dev)
+	task, labels, err := newTaskInterruptible(ctx, exp, dev)
 	if err != nil {
+		if errors.Is(err, train.ErrInterrupted) && ck == nil {
+			return fmt.Errorf("%w while preparing the data, before the first step: nothing to keep; "+
+				"start again with sru run (%s has no checkpoint)", err, dir)
+		}
+		if errors.Is(err, train.ErrInterrupted) {
+			return fmt.Errorf("%w while preparing the data; the checkpoints are as they were: sru resume %s", err, dir)
+		}
 		return err
 	}
 	rec, err := dataRecord(exp, task, labels)
@@ -200,6 +207,29 @@ func trainOn[T kernels.Float](ctx context.Context, e *env, exp *experiments.Expe
 		return fmt.Errorf("%w; checkpoint written, continue with: sru resume %s", err, dir)
 	}
 	return err
+}
+
+// newTaskInterruptible builds the task (reading and preparing its data can take minutes, and
+// does not watch ctx) and returns train.ErrInterrupted as soon as ctx is done, leaving the
+// construction behind: the command then exits without waiting for it.
+func newTaskInterruptible[T kernels.Float](ctx context.Context, exp *experiments.Experiment, dev kernels.Device[T]) (
+	train.Task[T], map[string]string, error) {
+	type built struct {
+		task   train.Task[T]
+		labels map[string]string
+		err    error
+	}
+	done := make(chan built, 1)
+	go func() {
+		t, l, err := experiments.NewTask(exp, dev)
+		done <- built{t, l, err}
+	}()
+	select {
+	case b := <-done:
+		return b.task, b.labels, b.err
+	case <-ctx.Done():
+		return nil, nil, train.ErrInterrupted
+	}
 }
 
 func runEval(e *env, args []string) error {
