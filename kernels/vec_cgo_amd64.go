@@ -142,14 +142,20 @@ func cbool(b bool) C.int {
 	return 0
 }
 
+// maskRows is the h dropout mask of a with its row stride, or the row of ones with stride 0
+// that stands for an absent mask.
+func maskRows[T Float](a *SRUArgs[T], ones []T) ([]T, int) {
+	if mask := a.Mask.Host(); mask != nil {
+		return mask, a.Out()
+	}
+	return ones, 0
+}
+
 // vecSRUForward runs columns [c0, c1) of batch rows [b0, b1) of direction dir
 // (sruForwardCols); ones is a row of out ones that stands for an absent mask.
 func vecSRUForward[T Float](a *SRUArgs[T], ones []T, dir, c0, c1, b0, b1 int) {
 	out := a.Out()
-	mask, mstride := a.Mask.Host(), out
-	if mask == nil {
-		mask, mstride = ones, 0
-	}
+	mask, mstride := maskRows(a, ones)
 	C.gosru_sru_fwd(lvl(), C.long(a.L), C.long(a.B), C.long(out), C.int(a.K), cbool(a.Tanh),
 		cbool(a.Skip), C.int(dir), C.long(c0), C.long(c1), C.long(b0), C.long(b1),
 		fp(f32s(a.U.Host())), fp(f32s(a.X.Host())), fp(f32s(a.WeightC.Host())), fp(f32s(a.Bias.Host())),
@@ -163,10 +169,7 @@ func vecSRUForward[T Float](a *SRUArgs[T], ones []T, dir, c0, c1, b0, b1 int) {
 // weight_c gradients of these rows and columns are added to gb and gwc ([2·out] each).
 func vecSRUBackward[T Float](a *SRUArgs[T], g *SRUGrads[T], gc, zeros, ones, gb, gwc []T, dir, c0, c1, b0, b1 int) {
 	out := a.Out()
-	mask, mstride := a.Mask.Host(), out
-	if mask == nil {
-		mask, mstride = ones, 0
-	}
+	mask, mstride := maskRows(a, ones)
 	C.gosru_sru_bwd(lvl(), C.long(a.L), C.long(a.B), C.long(out), C.int(a.K), cbool(a.Tanh),
 		cbool(a.Skip), C.int(dir), C.long(c0), C.long(c1), C.long(b0), C.long(b1),
 		fp(f32s(a.U.Host())), fp(f32s(a.X.Host())), fp(f32s(a.WeightC.Host())), fp(f32s(a.Bias.Host())),
