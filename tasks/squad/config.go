@@ -53,8 +53,15 @@ type Config struct {
 	// ConcatLayers feeds every layer's output (not only the top one) to what follows (DrQA's
 	// concat_rnn_layers).
 	ConcatLayers bool `toml:"concat_layers"`
+	// DropoutOutput drops, at dropout_rnn, what each encoder hands on (the top layer's output,
+	// or every layer's joined): DrQA's dropout_rnn_output, on in both the official SRU DrQA
+	// and DrQA's own LSTM reader. Off by default, so that runs made before it existed resume
+	// unchanged.
+	DropoutOutput bool `toml:"dropout_output"`
 	// DropoutEmb is the dropout on word embeddings; DropoutRNN the dropout inside the
-	// encoders (the SRU's dropout and rnn_dropout, the LSTM's between layers).
+	// encoders: the LSTM's between layers, and both of the SRU's (its dropout on every layer's
+	// output but the top one's and its rnn_dropout on every layer's input, as the official SRU
+	// DrQA builds its cells) unless squad.sru.dropout or squad.sru.rnn_dropout says otherwise.
 	DropoutEmb float64 `toml:"dropout_emb"`
 	DropoutRNN float64 `toml:"dropout_rnn"`
 	// Features turns DrQA's manual features on: exact match (cased, uncased, stem) and term
@@ -89,19 +96,43 @@ type SRUOptions struct {
 	Rescale     bool    `toml:"rescale"`
 	HasSkipTerm bool    `toml:"has_skip_term"`
 	LayerNorm   bool    `toml:"layer_norm"`
+	// Dropout (on every layer's output h but the top one's) and RNNDropout (variational, on
+	// every layer's input x, the first layer's included), when set, replace dropout_rnn for
+	// that one of the SRU's two dropouts. RNNDropout = 0 drops the SRU's input where the LSTM
+	// drops its own: between layers only.
+	Dropout    *float64 `toml:"dropout"`
+	RNNDropout *float64 `toml:"rnn_dropout"`
+}
+
+// sruDropouts returns the SRU's dropout and rnn_dropout under this config.
+func (c Config) sruDropouts() (dropout, rnnDropout float64) {
+	dropout, rnnDropout = c.DropoutRNN, c.DropoutRNN
+	if c.SRU.Dropout != nil {
+		dropout = *c.SRU.Dropout
+	}
+	if c.SRU.RNNDropout != nil {
+		rnnDropout = *c.SRU.RNNDropout
+	}
+	return dropout, rnnDropout
 }
 
 // LSTMOptions are the LSTM's options beyond the sizes and dropout above.
 type LSTMOptions struct {
 	ForgetBias float64 `toml:"forget_bias"`
+	// DropoutInput drops the first layer's input too, at dropout_rnn: DrQA's LSTM reader drops
+	// every layer's input, where the LSTM's own dropout is between layers only.
+	DropoutInput bool `toml:"dropout_input"`
 }
 
-// DefaultConfig is the official SRU DrQA reader: 300-d word vectors (random and trained here:
-// no GloVe), bidirectional SRU encoders of 128 units per direction, 5 layers for the
-// document and the question, every layer's output concatenated, dropout 0.5 on embeddings
-// and 0.2 inside the RNN, the manual features and the aligned question embedding, spans of
-// at most 15 tokens, batches of 32. The SRU is the 2017 form (v1) with tanh, as the DrQA code
-// of the SRU repository builds it.
+// DefaultConfig is the SRU DrQA reader at the official size: 300-d word vectors (random and
+// trained here: no GloVe), bidirectional SRU encoders of 128 units per direction, 5 layers for
+// the document and the question, dropout 0.5 on embeddings and 0.2 inside the RNN, the manual
+// features and the aligned question embedding, spans of at most 15 tokens, batches of 32. The
+// SRU is the 2017 form (v1) with tanh, as the DrQA code of the SRU repository builds it. Two
+// defaults differ from that code's: every layer's output is concatenated (DrQA's own default;
+// the SRU code's is the top layer only), and dropout_output is off (there, on), so that runs
+// made before the key existed resume unchanged; experiments/squad/squad_sru_paper.toml sets
+// both as the official code does.
 func DefaultConfig() Config {
 	return Config{
 		TrainFile: TrainFile, DevFile: DevFile, Model: "sru", BatchSize: 32, EvalBatchSize: 64,
@@ -148,6 +179,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("squad: min_count must be at least 1, got %d", c.MinCount)
 	case c.DropoutEmb < 0 || c.DropoutEmb >= 1 || c.DropoutRNN < 0 || c.DropoutRNN >= 1:
 		return fmt.Errorf("squad: dropout_emb and dropout_rnn must be in [0, 1)")
+	case c.SRU.Dropout != nil && (*c.SRU.Dropout < 0 || *c.SRU.Dropout >= 1),
+		c.SRU.RNNDropout != nil && (*c.SRU.RNNDropout < 0 || *c.SRU.RNNDropout >= 1):
+		return fmt.Errorf("squad: sru.dropout and sru.rnn_dropout must be in [0, 1)")
 	case c.MaxSpan < 1:
 		return fmt.Errorf("squad: max_span must be at least 1, got %d", c.MaxSpan)
 	case c.MaxTrainContext < 0 || c.TrainSubset < 0:
@@ -158,8 +192,9 @@ func (c Config) Validate() error {
 
 // encoderConfig is the bidirectional encoder of the given input width and depth.
 func (c Config) encoderConfig(input, layers int) encoder.Config {
+	dropout, rnnDropout := c.sruDropouts()
 	s := sru.Config{InputSize: input, HiddenSize: c.Hidden, NumLayers: layers, Bidirectional: true,
-		Dropout: c.DropoutRNN, RNNDropout: c.DropoutRNN, UseTanh: c.SRU.UseTanh, V1: c.SRU.V1,
+		Dropout: dropout, RNNDropout: rnnDropout, UseTanh: c.SRU.UseTanh, V1: c.SRU.V1,
 		HighwayBias: c.SRU.HighwayBias, ForgetBias: c.SRU.ForgetBias, Rescale: c.SRU.Rescale,
 		HasSkipTerm: c.SRU.HasSkipTerm, LayerNorm: c.SRU.LayerNorm}
 	l := lstm.Config{InputSize: input, HiddenSize: c.Hidden, NumLayers: layers, Bidirectional: true,

@@ -124,8 +124,7 @@ func (m *model[T]) forward(g *nn.Graph[T], b *batch[T]) (start, end *nn.Tensor[T
 	}
 	clear(m.inputs)
 
-	docH := encode(g, m.docRNN, docIn, nn.PadMask(g, b.docLens, Lp), m.docLayers)
-	qH := encode(g, m.qRNN, x2, nn.PadMask(g, b.qLens, Lq), m.qLayers)
+	docH, qH := m.encoders(g, b, docIn, x2)
 
 	// The question as one vector: softmax(w·q_t + b) over its words, then the weighted sum.
 	scores := g.Reshape(g.TransposeLeading(g.Linear(qH, &m.qMergeW.Tensor, &m.qMergeB.Tensor)), B, Lq)
@@ -147,6 +146,22 @@ func (m *model[T]) alignedQuestion(g *nn.Graph[T], x1, x2 *nn.Tensor[T], qLens k
 	scores := g.BatchMatMul(p, q, false, true, nn.TimeMajor, nn.TimeMajor, nn.BatchFirst) // [B, Lp, Lq]
 	alpha := g.MaskedSoftmax(scores, B, Lp, qLens, kernels.Buf[T]{})
 	return g.BatchMatMul(alpha, x2, false, false, nn.BatchFirst, nn.TimeMajor, nn.TimeMajor)
+}
+
+// encoders runs the passage and the question encoders on their inputs [Lp, B, *] and
+// [Lq, B, D], with the dropouts around them that the config asks for: on the first layer's
+// input for the LSTM (lstm.dropout_input) and on what each encoder hands on (dropout_output).
+func (m *model[T]) encoders(g *nn.Graph[T], b *batch[T], docIn, qIn *nn.Tensor[T]) (docH, qH *nn.Tensor[T]) {
+	p := m.cfg.DropoutRNN
+	if m.cfg.Model == "lstm" && m.cfg.LSTM.DropoutInput {
+		docIn, qIn = g.Dropout(docIn, p), g.Dropout(qIn, p)
+	}
+	docH = encode(g, m.docRNN, docIn, nn.PadMask(g, b.docLens, b.Lp), m.docLayers)
+	qH = encode(g, m.qRNN, qIn, nn.PadMask(g, b.qLens, b.Lq), m.qLayers)
+	if m.cfg.DropoutOutput {
+		docH, qH = g.Dropout(docH, p), g.Dropout(qH, p)
+	}
+	return docH, qH
 }
 
 // encode runs an encoder and returns its top output, or every layer's joined when layers is

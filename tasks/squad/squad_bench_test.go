@@ -172,7 +172,7 @@ func newBenchReader(b *testing.B, model, size string) *benchReader {
 }
 
 // rnn runs the passage and the question encoders forward (every layer's output concatenated
-// when the reader does) and backward from a constant output gradient, with gradients of their
+// when the reader does, with the reader's dropouts around them) and backward from a constant output gradient, with gradients of their
 // inputs, as inside a training step.
 func (r *benchReader) rnn() {
 	g, b, D := r.g, r.b, r.cfg.EmbeddingDim
@@ -183,8 +183,7 @@ func (r *benchReader) rnn() {
 		return t
 	}
 	docIn, qIn := input(b.Lp, r.docWidth), input(b.Lq, D)
-	docH := encode(g, r.m.docRNN, docIn, nn.PadMask(g, b.docLens, b.Lp), r.m.docLayers)
-	qH := encode(g, r.m.qRNN, qIn, nn.PadMask(g, b.qLens, b.Lq), r.m.qLayers)
+	docH, qH := r.m.encoders(g, b, docIn, qIn)
 	// The seeds are written in full: no need to zero them first.
 	dDoc, _ := g.GradInit(docH)
 	dQ, _ := g.GradInit(qH)

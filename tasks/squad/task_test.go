@@ -45,12 +45,14 @@ func tinyConfig(model string) Config {
 // TestReaderGradient checks the gradient of the whole reader (embeddings, aligned question
 // embedding, features, both encoders with every layer concatenated, self-attention merge,
 // bilinear scores, the loss), dropout on, against float64 central differences, for SRU and
-// LSTM encoders, with fixed pretrained vectors, and with the POS and NER one-hots (inputs: the
-// gradient is unaffected but for the wider first layer).
+// LSTM encoders, with fixed pretrained vectors, with the POS and NER one-hots (inputs: the
+// gradient is unaffected but for the wider first layer), and with the dropouts of the two
+// official readers (dropout_output, the LSTM's dropout_input; the SRU's rnn_dropout off).
 func TestReaderGradient(t *testing.T) {
-	for _, variant := range []string{"sru", "lstm", "sru-pretrained", "sru-posner"} {
+	for _, variant := range []string{"sru", "lstm", "sru-pretrained", "sru-posner", "sru-drqa", "lstm-drqa"} {
 		t.Run(variant, func(t *testing.T) {
-			model, tagged := strings.CutSuffix(variant, "-posner")
+			model, drqa := strings.CutSuffix(variant, "-drqa")
+			model, tagged := strings.CutSuffix(model, "-posner")
 			model, pretrained := strings.CutSuffix(model, "-pretrained")
 			cfg := tinyConfig(model)
 			cfg.POS, cfg.NER = tagged, tagged
@@ -59,6 +61,11 @@ func TestReaderGradient(t *testing.T) {
 				cfg.Embeddings, cfg.TunePartial = writeGloVe(t, t.TempDir(), 5), 10
 			}
 			cfg.DropoutEmb, cfg.DropoutRNN = 0.3, 0.2
+			if drqa { // the dropouts of the two official readers; the SRU's input dropout off
+				cfg.DropoutOutput, cfg.LSTM.DropoutInput, cfg.ConcatLayers = true, true, false
+				zero := 0.0
+				cfg.SRU.RNNDropout = &zero
+			}
 			task, err := New(cfg, sliceDataDir(t), kernels.MustCPU[float64](), 3)
 			if err != nil {
 				t.Fatal(err)
@@ -79,6 +86,19 @@ func TestReaderGradient(t *testing.T) {
 				return task.model.loss(g, b)
 			}
 			loss := func() float64 { return forward().Data.Host()[0] }
+			if drqa { // the extra dropouts are there: without them the loss differs
+				both := loss()
+				task.model.cfg.DropoutOutput = false
+				inputOnly := loss()
+				task.model.cfg.LSTM.DropoutInput = false
+				if both == inputOnly {
+					t.Error("dropout_output changes nothing")
+				}
+				if model == "lstm" && loss() == inputOnly {
+					t.Error("lstm.dropout_input changes nothing")
+				}
+				task.model.cfg.DropoutOutput, task.model.cfg.LSTM.DropoutInput = true, true
+			}
 			task.ps.ZeroGrad()
 			g.Backward(forward())
 			rng := rand.New(rand.NewPCG(4, 4))
