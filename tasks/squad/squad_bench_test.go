@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,11 +39,20 @@ var benchShapes = map[string]benchShape{
 // questionsPerPassage is about the number of SQuAD questions on one passage.
 const questionsPerPassage = 5
 
-// benchExperiment reads experiments/squad/squad_<model>_<size>.toml with the experiment
+// benchReaders are the readers BenchmarkComponents times at each size, by the name of their
+// experiment file, squad_<name>_<size>.toml; a name starts with the model it trains. The CPU
+// size adds the two readers whose SRU drops its input only between layers.
+var benchReaders = map[string][]string{
+	"cpu":   {"sru", "lstm", "sru_drop1", "sru_deep_drop1"},
+	"paper": {"sru", "lstm"},
+}
+
+// benchExperiment reads experiments/squad/squad_<name>_<size>.toml with the experiment
 // loader, so that the benchmark times the size and settings that are trained, and fails when
 // the file is not the reader it claims to be.
-func benchExperiment(b testing.TB, model, size string) (Config, train.Config) {
-	path := filepath.Join("..", "..", "experiments", "squad", "squad_"+model+"_"+size+".toml")
+func benchExperiment(b testing.TB, name, size string) (Config, train.Config) {
+	path := filepath.Join("..", "..", "experiments", "squad", "squad_"+name+"_"+size+".toml")
+	model, _, _ := strings.Cut(name, "_")
 	e, err := experiments.Load(path, nil)
 	if err != nil {
 		b.Fatal(err)
@@ -131,7 +141,7 @@ func countOf(s []int32, v int32) int {
 
 // benchReader is one reader set up for the benchmark: the model, its optimizer and a batch.
 type benchReader struct {
-	model    string
+	model    string // the experiment name (sru, lstm, sru_drop1, ...)
 	cfg      Config
 	clip     float64
 	dev      kernels.Device[float32]
@@ -148,11 +158,11 @@ type benchReader struct {
 	statsHost []float32
 }
 
-func newBenchReader(b *testing.B, model, size string) *benchReader {
-	cfg, tc := benchExperiment(b, model, size)
+func newBenchReader(b *testing.B, name, size string) *benchReader {
+	cfg, tc := benchExperiment(b, name, size)
 	dev := kernels.MustCPU[float32]()
 	rng := rand.New(rand.NewPCG(1, 2))
-	r := &benchReader{model: model, cfg: cfg, clip: tc.ClipGradNorm, dev: dev, ps: nn.NewParams(dev)}
+	r := &benchReader{model: name, cfg: cfg, clip: tc.ClipGradNorm, dev: dev, ps: nn.NewParams(dev)}
 	table, _ := embeddingTable[float32](&vocabulary{words: make([]string, benchVocab)}, nil, cfg.EmbeddingDim, cfg.EmbeddingStd, rng)
 	var err error
 	if r.m, err = newModel(r.ps, cfg, table, 0, rng); err != nil {
@@ -172,8 +182,8 @@ func newBenchReader(b *testing.B, model, size string) *benchReader {
 }
 
 // rnn runs the passage and the question encoders forward (every layer's output concatenated
-// when the reader does, with the reader's dropouts around them) and backward from a constant output gradient, with gradients of their
-// inputs, as inside a training step.
+// when the reader does, with the reader's dropouts around them) and backward from a constant
+// output gradient, with gradients of their inputs, as inside a training step.
 func (r *benchReader) rnn() {
 	g, b, D := r.g, r.b, r.cfg.EmbeddingDim
 	input := func(L, cols int) *nn.Tensor[float32] {
@@ -214,8 +224,8 @@ func (r *benchReader) step() {
 }
 
 // BenchmarkComponents splits a SQuAD training step of the DrQA reader into the time in the
-// RNN and the rest (the two columns of DrQA's SRU timing), for the SRU and the LSTM reader of
-// experiments/squad/squad_{sru,lstm}_<size>.toml, sizes cpu and paper, on a batch of 32
+// RNN and the rest (the two columns of DrQA's SRU timing), for the readers of benchReaders
+// (experiments/squad/squad_<name>_<size>.toml), sizes cpu and paper, on a batch of 32
 // questions of the median batch length of the training set (benchShapes). Per model it
 // reports the medians of
 //
@@ -239,8 +249,8 @@ func BenchmarkComponents(b *testing.B) {
 		var readers []*benchReader // made on the first run of the size only
 		b.Run(size, func(b *testing.B) {
 			if readers == nil {
-				for _, model := range []string{"sru", "lstm"} {
-					readers = append(readers, newBenchReader(b, model, size))
+				for _, name := range benchReaders[size] {
+					readers = append(readers, newBenchReader(b, name, size))
 				}
 			}
 			type part struct {
@@ -307,7 +317,7 @@ func BenchmarkComponents(b *testing.B) {
 // experiment file it reads is the reader it claims, and its batch has the measured shape.
 func TestComponentsBenchmarkSetup(t *testing.T) {
 	for size, shape := range benchShapes {
-		for _, model := range []string{"sru", "lstm"} {
+		for _, model := range benchReaders[size] {
 			cfg, _ := benchExperiment(t, model, size)
 			c, qs := benchCorpus(shape, cfg.BatchSize, benchVocab, cfg.featureLayout(), rand.New(rand.NewPCG(1, 2)))
 			b := makeBatch[float32](c, qs)
