@@ -33,8 +33,20 @@ func init() {
 	})
 }
 
+// closeRecorder is a device that records when it is closed.
+type closeRecorder struct {
+	kernels.Device[float32]
+	closed chan struct{}
+}
+
+func (d *closeRecorder) Close() error {
+	close(d.closed)
+	return nil
+}
+
 // TestInterruptDuringSetup: an interrupt while the task prepares its data ends the command at
-// once with train.ErrInterrupted (exit 130), without waiting for the preparation.
+// once with train.ErrInterrupted (exit 130), without waiting for the preparation; the device
+// is closed by the abandoned preparation when it ends, never under it.
 func TestInterruptDuringSetup(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "slow.toml")
 	os.WriteFile(file, []byte("task = \"slowsetup\"\n"), 0o644)
@@ -42,11 +54,12 @@ func TestInterruptDuringSetup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	dev := &closeRecorder{Device: kernels.MustCPU[float32](), closed: make(chan struct{})}
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(20*time.Millisecond, cancel)
 	done := make(chan error, 1)
 	go func() {
-		_, _, err := newTaskInterruptible[float32](ctx, exp, kernels.MustCPU[float32]())
+		_, _, err := newTaskInterruptible[float32](ctx, exp, dev)
 		done <- err
 	}()
 	select {
@@ -57,5 +70,15 @@ func TestInterruptDuringSetup(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the interrupt did not end the task's setup")
 	}
+	select {
+	case <-dev.closed:
+		t.Fatal("the device was closed while the abandoned setup still ran")
+	case <-time.After(50 * time.Millisecond):
+	}
 	close(slowSetupRelease)
+	select {
+	case <-dev.closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the abandoned setup ended without closing the device")
+	}
 }

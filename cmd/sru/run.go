@@ -176,10 +176,16 @@ func trainOn[T kernels.Float](ctx context.Context, e *env, exp *experiments.Expe
 	if err != nil {
 		return err
 	}
-	defer closeDevice(dev, &err)
+	ownDevice := true // false once an interrupted construction owns it (newTaskInterruptible)
+	defer func() {
+		if ownDevice {
+			closeDevice(dev, &err)
+		}
+	}()
 	fmt.Fprintf(e.stderr, "device: %s\n", dev.Name())
 	task, labels, err := newTaskInterruptible(ctx, exp, dev)
 	if err != nil {
+		ownDevice = !errors.Is(err, train.ErrInterrupted)
 		if errors.Is(err, train.ErrInterrupted) && ck == nil {
 			return fmt.Errorf("%w while preparing the data, before the first step: nothing to keep; "+
 				"start again with sru run (%s has no checkpoint)", err, dir)
@@ -211,7 +217,9 @@ func trainOn[T kernels.Float](ctx context.Context, e *env, exp *experiments.Expe
 
 // newTaskInterruptible builds the task (reading and preparing its data can take minutes, and
 // does not watch ctx) and returns train.ErrInterrupted as soon as ctx is done, leaving the
-// construction behind: the command then exits without waiting for it.
+// construction behind: the command then exits without waiting for it. The abandoned
+// construction then owns dev: it closes dev when it ends (it may still be uploading to it), so
+// the caller must not close dev after train.ErrInterrupted.
 func newTaskInterruptible[T kernels.Float](ctx context.Context, exp *experiments.Experiment, dev kernels.Device[T]) (
 	train.Task[T], map[string]string, error) {
 	type built struct {
@@ -219,15 +227,21 @@ func newTaskInterruptible[T kernels.Float](ctx context.Context, exp *experiments
 		labels map[string]string
 		err    error
 	}
-	done := make(chan built, 1)
+	done := make(chan built) // unbuffered: a send succeeds only while the caller waits
+	abandoned := make(chan struct{})
 	go func() {
 		t, l, err := experiments.NewTask(exp, dev)
-		done <- built{t, l, err}
+		select {
+		case done <- built{t, l, err}:
+		case <-abandoned:
+			dev.Close() // nobody is left to report an error to
+		}
 	}()
 	select {
 	case b := <-done:
 		return b.task, b.labels, b.err
 	case <-ctx.Done():
+		close(abandoned)
 		return nil, nil, train.ErrInterrupted
 	}
 }
