@@ -21,6 +21,10 @@ type Config struct {
 	// Dropout is the variational dropout on h of every layer but the last, applied inside the
 	// recurrence: h = x' + (g(c) − x')·mask·r.
 	Dropout float64 `toml:"dropout"`
+	// DropoutTop applies Dropout to the last layer's h too (an extension: the official module
+	// never drops it, but a stack of official SRUCell modules, each given the dropout, does, as
+	// the SRU repository's DrQA builds its encoders).
+	DropoutTop bool `toml:"dropout_top"`
 	// RNNDropout is a variational dropout mask on each layer's input to the matrix product.
 	RNNDropout    float64 `toml:"rnn_dropout"`
 	Bidirectional bool    `toml:"bidirectional"`

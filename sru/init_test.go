@@ -31,6 +31,9 @@ func TestInitialisation(t *testing.T) {
 		{"dropout, rnn_dropout, rescale", sru.Config{InputSize: 64, HiddenSize: 48, NumLayers: 2, Dropout: 0.36,
 			RNNDropout: 0.19, Rescale: true, HighwayBias: -2, HasSkipTerm: true},
 			want{[]float64{0.8 * 0.9, math.Sqrt(0.5) * 0.9, math.Sqrt(0.5) * 0.9, alpha * 0.9}, math.Sqrt(1.5)}},
+		{"dropout on the top layer too", sru.Config{InputSize: 64, HiddenSize: 48, NumLayers: 1, Dropout: 0.36,
+			DropoutTop: true, HasSkipTerm: true},
+			want{[]float64{0.8, math.Sqrt(0.5), math.Sqrt(0.5), 1}, math.Sqrt(1.5)}},
 		{"v1 with layer norm", sru.Config{InputSize: 48, HiddenSize: 48, NumLayers: 1, V1: true, LayerNorm: true, HasSkipTerm: true},
 			want{[]float64{0.1, 0.1, 0.1}, 0}},
 		{"forget bias, bidirectional", sru.Config{InputSize: 64, HiddenSize: 48, NumLayers: 1, V1: true, UseTanh: true,
@@ -81,8 +84,14 @@ func TestInitialisation(t *testing.T) {
 					t.Fatalf("bias[%d] = %g, want %g", i, v, want)
 				}
 			}
-			if m.Layers[len(m.Layers)-1].Dropout != 0 {
-				t.Errorf("the last layer has dropout %g, want 0", m.Layers[len(m.Layers)-1].Dropout)
+			for i, l := range m.Layers {
+				want := c.cfg.Dropout
+				if i+1 == len(m.Layers) && !c.cfg.DropoutTop {
+					want = 0
+				}
+				if l.Dropout != want {
+					t.Errorf("layer %d has dropout %g, want %g", i, l.Dropout, want)
+				}
 			}
 		})
 	}

@@ -56,7 +56,7 @@ func New[T kernels.Float](ps *nn.Params[T], prefix string, cfg Config, rng *rand
 			Tanh: cfg.UseTanh, Skip: cfg.HasSkipTerm, V1: cfg.V1,
 			NormalizeAfter: cfg.LayerNorm && cfg.NormalizeAfter,
 		}
-		if i+1 < cfg.NumLayers {
+		if i+1 < cfg.NumLayers || cfg.DropoutTop {
 			l.Dropout = cfg.Dropout
 		}
 		if l.Skip && in != out {

@@ -22,6 +22,7 @@ func TestModuleFiniteDifferences(t *testing.T) {
 		{InputSize: 4, HiddenSize: 4, NumLayers: 2, LayerNorm: true, Dropout: 0.3, HasSkipTerm: true},
 		{InputSize: 4, HiddenSize: 4, NumLayers: 1, LayerNorm: true, NormalizeAfter: true, RNNDropout: 0.3, HasSkipTerm: false},
 		{InputSize: 3, HiddenSize: 3, NumLayers: 2, V1: true, UseTanh: true, Dropout: 0.2, HasSkipTerm: true},
+		{InputSize: 4, HiddenSize: 3, NumLayers: 2, V1: true, UseTanh: true, Dropout: 0.3, DropoutTop: true, RNNDropout: 0.2, Bidirectional: true, HasSkipTerm: true},
 	}
 	for i, cfg := range cases {
 		t.Run(fmt.Sprint(i), func(t *testing.T) { checkModule(t, cfg, i%2 == 0) })
@@ -121,5 +122,46 @@ func checkModule(t *testing.T, cfg sru.Config, padded bool) {
 				}
 			}
 		}
+	}
+}
+
+// TestDropoutTop: with dropout_top the last layer's h is dropped in training (it differs from
+// the same module's without), and evaluation is unchanged.
+func TestDropoutTop(t *testing.T) {
+	dev := kernels.MustCPU[float64]()
+	cfg := sru.Config{InputSize: 4, HiddenSize: 4, NumLayers: 1, Dropout: 0.5, HasSkipTerm: true}
+	top := cfg
+	top.DropoutTop = true
+	x := &nn.Tensor[float64]{Data: kernels.HostBuf(make([]float64, 3*2*4)), Shape: []int{3, 2, 4}}
+	for i := range x.Data.Host() {
+		x.Data.Host()[i] = math.Sin(float64(i))
+	}
+	run := func(cfg sru.Config, training bool) []float64 {
+		m, err := sru.New(nn.NewParams[float64](dev), "", cfg, rand.New(rand.NewPCG(1, 2)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := nn.NewGraph[float64](dev, nil)
+		g.Training, g.RNG = training, rand.New(rand.NewPCG(5, 6))
+		h, _ := m.Forward(g, x, nil, kernels.Buf[float64]{})
+		return append([]float64(nil), h.Data.Host()...)
+	}
+	// The weights differ too (block 0 is scaled by sqrt(1-dropout) as the official cell's),
+	// so evaluation compares against that same init: equal outputs there, different masks in
+	// training.
+	same := func(a, b []float64) bool {
+		for i := range a {
+			if a[i] != b[i] {
+				return false
+			}
+		}
+		return true
+	}
+	evalTop, trainTop := run(top, false), run(top, true)
+	if same(evalTop, trainTop) {
+		t.Error("dropout_top: training output equals evaluation output; the top layer's h is not dropped")
+	}
+	if evalPlain, trainPlain := run(cfg, false), run(cfg, true); !same(evalPlain, trainPlain) {
+		t.Error("without dropout_top a one-layer module's training output differs from evaluation")
 	}
 }

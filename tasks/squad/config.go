@@ -102,6 +102,10 @@ type SRUOptions struct {
 	// drops its own: between layers only.
 	Dropout    *float64 `toml:"dropout"`
 	RNNDropout *float64 `toml:"rnn_dropout"`
+	// DropoutTop drops the top layer's h too, as the official SRU DrQA's cells do (each layer
+	// there is its own SRUCell with the dropout). Off by default, so that runs made before it
+	// existed resume unchanged.
+	DropoutTop bool `toml:"dropout_top"`
 }
 
 // sruDropouts returns the SRU's dropout and rnn_dropout under this config.
@@ -128,11 +132,11 @@ type LSTMOptions struct {
 // trained here: no GloVe), bidirectional SRU encoders of 128 units per direction, 5 layers for
 // the document and the question, dropout 0.5 on embeddings and 0.2 inside the RNN, the manual
 // features and the aligned question embedding, spans of at most 15 tokens, batches of 32. The
-// SRU is the 2017 form (v1) with tanh, as the DrQA code of the SRU repository builds it. Two
+// SRU is the 2017 form (v1) with tanh, as the DrQA code of the SRU repository builds it. Three
 // defaults differ from that code's: every layer's output is concatenated (DrQA's own default;
-// the SRU code's is the top layer only), and dropout_output is off (there, on), so that runs
-// made before the key existed resume unchanged; experiments/squad/squad_sru_paper.toml sets
-// both as the official code does.
+// the SRU code's is the top layer only), and dropout_output and sru.dropout_top are off
+// (there, on), so that runs made before the keys existed resume unchanged;
+// experiments/squad/squad_sru_paper.toml sets all three as the official code does.
 func DefaultConfig() Config {
 	return Config{
 		TrainFile: TrainFile, DevFile: DevFile, Model: "sru", BatchSize: 32, EvalBatchSize: 64,
@@ -194,7 +198,7 @@ func (c Config) Validate() error {
 func (c Config) encoderConfig(input, layers int) encoder.Config {
 	dropout, rnnDropout := c.sruDropouts()
 	s := sru.Config{InputSize: input, HiddenSize: c.Hidden, NumLayers: layers, Bidirectional: true,
-		Dropout: dropout, RNNDropout: rnnDropout, UseTanh: c.SRU.UseTanh, V1: c.SRU.V1,
+		Dropout: dropout, DropoutTop: c.SRU.DropoutTop, RNNDropout: rnnDropout, UseTanh: c.SRU.UseTanh, V1: c.SRU.V1,
 		HighwayBias: c.SRU.HighwayBias, ForgetBias: c.SRU.ForgetBias, Rescale: c.SRU.Rescale,
 		HasSkipTerm: c.SRU.HasSkipTerm, LayerNorm: c.SRU.LayerNorm}
 	l := lstm.Config{InputSize: input, HiddenSize: c.Hidden, NumLayers: layers, Bidirectional: true,

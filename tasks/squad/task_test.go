@@ -47,7 +47,8 @@ func tinyConfig(model string) Config {
 // bilinear scores, the loss), dropout on, against float64 central differences, for SRU and
 // LSTM encoders, with fixed pretrained vectors, with the POS and NER one-hots (inputs: the
 // gradient is unaffected but for the wider first layer), and with the dropouts of the two
-// official readers (dropout_output, the LSTM's dropout_input; the SRU's rnn_dropout off).
+// official readers (dropout_output, the LSTM's dropout_input, the SRU's dropout on its top
+// layer; the SRU's rnn_dropout off).
 func TestReaderGradient(t *testing.T) {
 	for _, variant := range []string{"sru", "lstm", "sru-pretrained", "sru-posner", "sru-drqa", "lstm-drqa"} {
 		t.Run(variant, func(t *testing.T) {
@@ -64,7 +65,7 @@ func TestReaderGradient(t *testing.T) {
 			if drqa { // the dropouts of the two official readers; the SRU's input dropout off
 				cfg.DropoutOutput, cfg.LSTM.DropoutInput, cfg.ConcatLayers = true, true, false
 				zero := 0.0
-				cfg.SRU.RNNDropout = &zero
+				cfg.SRU.RNNDropout, cfg.SRU.DropoutTop = &zero, true
 			}
 			task, err := New(cfg, sliceDataDir(t), kernels.MustCPU[float64](), 3)
 			if err != nil {
