@@ -26,8 +26,12 @@ type Config struct {
 	// the SRU repository's DrQA builds its encoders).
 	DropoutTop bool `toml:"dropout_top"`
 	// RNNDropout is a variational dropout mask on each layer's input to the matrix product.
-	RNNDropout    float64 `toml:"rnn_dropout"`
-	Bidirectional bool    `toml:"bidirectional"`
+	RNNDropout float64 `toml:"rnn_dropout"`
+	// KeepFirstInput leaves the first layer's input out of RNNDropout (an extension: the
+	// official module drops every layer's input). With Dropout 0 the masks are then between
+	// layers only, where an LSTM's dropout is, and every layer's h is handed on unmasked.
+	KeepFirstInput bool `toml:"keep_first_input"`
+	Bidirectional  bool `toml:"bidirectional"`
 	// ProjectionSize factorises W = W_proj·W with this inner width, on the layers where it is
 	// smaller than both the layer's input and output widths (as the official module does).
 	ProjectionSize int  `toml:"projection_size"`

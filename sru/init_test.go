@@ -34,6 +34,9 @@ func TestInitialisation(t *testing.T) {
 		{"dropout on the top layer too", sru.Config{InputSize: 64, HiddenSize: 48, NumLayers: 1, Dropout: 0.36,
 			DropoutTop: true, HasSkipTerm: true},
 			want{[]float64{0.8, math.Sqrt(0.5), math.Sqrt(0.5), 1}, math.Sqrt(1.5)}},
+		{"rnn_dropout after the first layer only", sru.Config{InputSize: 64, HiddenSize: 48, NumLayers: 2,
+			RNNDropout: 0.19, KeepFirstInput: true, HasSkipTerm: true},
+			want{[]float64{1, math.Sqrt(0.5), math.Sqrt(0.5), 1}, math.Sqrt(1.5)}},
 		{"v1 with layer norm", sru.Config{InputSize: 48, HiddenSize: 48, NumLayers: 1, V1: true, LayerNorm: true, HasSkipTerm: true},
 			want{[]float64{0.1, 0.1, 0.1}, 0}},
 		{"forget bias, bidirectional", sru.Config{InputSize: 64, HiddenSize: 48, NumLayers: 1, V1: true, UseTanh: true,
@@ -91,6 +94,13 @@ func TestInitialisation(t *testing.T) {
 				}
 				if l.Dropout != want {
 					t.Errorf("layer %d has dropout %g, want %g", i, l.Dropout, want)
+				}
+				want = c.cfg.RNNDropout
+				if i == 0 && c.cfg.KeepFirstInput {
+					want = 0
+				}
+				if l.RNNDropout != want {
+					t.Errorf("layer %d has rnn_dropout %g, want %g", i, l.RNNDropout, want)
 				}
 			}
 		})

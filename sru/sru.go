@@ -52,12 +52,14 @@ func New[T kernels.Float](ps *nn.Params[T], prefix string, cfg Config, rng *rand
 		}
 		l := &Layer[T]{
 			In: in, Hidden: cfg.HiddenSize, Dirs: cfg.Dirs(), Out: out, K: 3,
-			Alpha: T(cfg.Alpha()), RNNDropout: cfg.RNNDropout,
-			Tanh: cfg.UseTanh, Skip: cfg.HasSkipTerm, V1: cfg.V1,
+			Alpha: T(cfg.Alpha()), Tanh: cfg.UseTanh, Skip: cfg.HasSkipTerm, V1: cfg.V1,
 			NormalizeAfter: cfg.LayerNorm && cfg.NormalizeAfter,
 		}
 		if i+1 < cfg.NumLayers || cfg.DropoutTop {
 			l.Dropout = cfg.Dropout
+		}
+		if i > 0 || !cfg.KeepFirstInput {
+			l.RNNDropout = cfg.RNNDropout
 		}
 		if l.Skip && in != out {
 			l.K = 4

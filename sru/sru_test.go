@@ -23,6 +23,7 @@ func TestModuleFiniteDifferences(t *testing.T) {
 		{InputSize: 4, HiddenSize: 4, NumLayers: 1, LayerNorm: true, NormalizeAfter: true, RNNDropout: 0.3, HasSkipTerm: false},
 		{InputSize: 3, HiddenSize: 3, NumLayers: 2, V1: true, UseTanh: true, Dropout: 0.2, HasSkipTerm: true},
 		{InputSize: 4, HiddenSize: 3, NumLayers: 2, V1: true, UseTanh: true, Dropout: 0.3, DropoutTop: true, RNNDropout: 0.2, Bidirectional: true, HasSkipTerm: true},
+		{InputSize: 5, HiddenSize: 3, NumLayers: 3, RNNDropout: 0.3, KeepFirstInput: true, Bidirectional: true, HasSkipTerm: true},
 	}
 	for i, cfg := range cases {
 		t.Run(fmt.Sprint(i), func(t *testing.T) { checkModule(t, cfg, i%2 == 0) })

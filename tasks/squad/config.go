@@ -106,6 +106,10 @@ type SRUOptions struct {
 	// there is its own SRUCell with the dropout). Off by default, so that runs made before it
 	// existed resume unchanged.
 	DropoutTop bool `toml:"dropout_top"`
+	// KeepFirstInput leaves the first layer's input out of rnn_dropout. With dropout 0 and
+	// rnn_dropout at dropout_rnn, the SRU's masks are where the LSTM reader's are: on the
+	// input of every layer but the first, with every layer's output handed on unmasked.
+	KeepFirstInput bool `toml:"keep_first_input"`
 }
 
 // sruDropouts returns the SRU's dropout and rnn_dropout under this config.
@@ -198,7 +202,8 @@ func (c Config) Validate() error {
 func (c Config) encoderConfig(input, layers int) encoder.Config {
 	dropout, rnnDropout := c.sruDropouts()
 	s := sru.Config{InputSize: input, HiddenSize: c.Hidden, NumLayers: layers, Bidirectional: true,
-		Dropout: dropout, DropoutTop: c.SRU.DropoutTop, RNNDropout: rnnDropout, UseTanh: c.SRU.UseTanh, V1: c.SRU.V1,
+		Dropout: dropout, DropoutTop: c.SRU.DropoutTop, RNNDropout: rnnDropout,
+		KeepFirstInput: c.SRU.KeepFirstInput, UseTanh: c.SRU.UseTanh, V1: c.SRU.V1,
 		HighwayBias: c.SRU.HighwayBias, ForgetBias: c.SRU.ForgetBias, Rescale: c.SRU.Rescale,
 		HasSkipTerm: c.SRU.HasSkipTerm, LayerNorm: c.SRU.LayerNorm}
 	l := lstm.Config{InputSize: input, HiddenSize: c.Hidden, NumLayers: layers, Bidirectional: true,
