@@ -41,9 +41,11 @@ const questionsPerPassage = 5
 
 // benchReaders are the readers BenchmarkComponents times at each size, by the name of their
 // experiment file, squad_<name>_<size>.toml; a name starts with the model it trains. The CPU
-// size adds the two readers whose SRU drops its input only between layers.
+// size adds the readers whose SRU drops its input only between layers (3 + 2 and 5 + 3
+// layers), the 5 + 3 one with the 2018 cell, and the 5 + 3 one with its masks where the
+// LSTM's are.
 var benchReaders = map[string][]string{
-	"cpu":   {"sru", "lstm", "sru_drop1", "sru_deep_drop1"},
+	"cpu":   {"sru", "lstm", "sru_drop1", "sru_deep_drop1", "sru_deep_v2_drop1", "sru_deep_between"},
 	"paper": {"sru", "lstm"},
 }
 
