@@ -18,8 +18,8 @@ type Config struct {
 	InputSize  int `toml:"input_size"`
 	HiddenSize int `toml:"hidden_size"` // per direction
 	NumLayers  int `toml:"num_layers"`
-	// Dropout is the variational dropout on h of every layer but the last, applied inside the
-	// recurrence: h = x' + (g(c) − x')·mask·r.
+	// Dropout is the variational dropout on h of every layer but the last (unless DropoutTop),
+	// applied inside the recurrence: h = x' + (g(c) − x')·mask·r.
 	Dropout float64 `toml:"dropout"`
 	// DropoutTop applies Dropout to the last layer's h too (an extension: the official module
 	// never drops it, but a stack of official SRUCell modules, each given the dropout, does, as

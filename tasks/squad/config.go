@@ -96,10 +96,11 @@ type SRUOptions struct {
 	Rescale     bool    `toml:"rescale"`
 	HasSkipTerm bool    `toml:"has_skip_term"`
 	LayerNorm   bool    `toml:"layer_norm"`
-	// Dropout (on every layer's output h but the top one's) and RNNDropout (variational, on
-	// every layer's input x, the first layer's included), when set, replace dropout_rnn for
-	// that one of the SRU's two dropouts. RNNDropout = 0 drops the SRU's input where the LSTM
-	// drops its own: between layers only.
+	// Dropout (on every layer's output h but the top one's, unless dropout_top) and
+	// RNNDropout (variational, on every layer's input x, the first layer's included unless
+	// keep_first_input), when set, replace dropout_rnn for that one of the SRU's two dropouts.
+	// RNNDropout = 0 leaves one mask per layer boundary, on h, as the LSTM has one; Dropout = 0
+	// with keep_first_input puts the masks where the LSTM's are.
 	Dropout    *float64 `toml:"dropout"`
 	RNNDropout *float64 `toml:"rnn_dropout"`
 	// DropoutTop drops the top layer's h too, as the official SRU DrQA's cells do (each layer
