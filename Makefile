@@ -13,10 +13,12 @@ build:
 test:
 	$(GO) test ./...
 
-# The CUDA device's tests and the golden cases on the CUDA emulator (no GPU needed; about a
-# minute): the kernels run as C++ on the CPU behind the same Go device code.
+# The CUDA device's tests, the golden cases and every task trained against the CPU, on the CUDA
+# emulator (no GPU needed; a few minutes): the kernels run as C++ on the CPU behind the same Go
+# device code.
 test-emu:
 	$(GO) test -tags cudaemu ./kernels/cuda ./golden
+	$(GO) test -tags cudaemu -run 'TestCUDATasks|TestCommandsOnCUDA' ./tasks/all ./cmd/sru
 
 # Recompile kernels/cuda/kernels.fatbin and its source hash after editing a .cu/.cuh file.
 kernels:

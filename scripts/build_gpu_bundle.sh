@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds bin/gpu/ (git-ignored): everything scripts/gpu_check.sh runs on a GPU machine, which
-# has no Go. Run here, where Go and the CUDA headers are (scripts/install_cuda_toolkit.sh); then
+# Builds bin/gpu/ and bin/gpu.tar.gz (git-ignored): everything scripts/gpu_check.sh runs on a
+# GPU machine, which has no Go. Run here, where Go and the CUDA headers are (scripts/install_cuda_toolkit.sh); then
 # copy bin/gpu with the repository to the GPU machine. The binaries are x86-64 Linux, dynamically linked against
 # glibc and the driver's libcuda.so.1 only (cuBLAS is opened at run time).
 set -euo pipefail
@@ -19,10 +19,16 @@ rm -rf "$out"
 mkdir -p "$out/golden"
 go test "${flags[@]}" -c -o "$out/cuda.test" ./kernels/cuda
 go test "${flags[@]}" -c -o "$out/golden.test" ./golden
+go test "${flags[@]}" -c -o "$out/tasks.test" ./tasks/all
+go test "${flags[@]}" -c -o "$out/squad.test" ./tasks/squad
 go build "${flags[@]}" -o "$out/sru" ./cmd/sru
 cp "$golden_dir"/*.json "$out/golden/"
 {
-	echo "commit: $(git rev-parse HEAD)$(git diff --quiet HEAD -- kernels/cuda cmd/sru golden || echo ' (with uncommitted changes)')"
+	echo "commit: $(git rev-parse HEAD)$(git diff --quiet HEAD || echo ' (with uncommitted changes)')"
 	echo "built: $(date -u +%Y-%m-%dT%H:%M:%SZ) with $(go version | cut -d' ' -f3-)"
 } >"$out/BUILD"
 du -sh "$out"
+# The same, compressed, for copying (about half the size): gpu_check.sh unpacks it when bin/gpu
+# is absent.
+tar -C bin -czf bin/gpu.tar.gz gpu
+du -sh bin/gpu.tar.gz

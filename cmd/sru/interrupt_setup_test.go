@@ -5,6 +5,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -80,5 +83,60 @@ func TestInterruptDuringSetup(t *testing.T) {
 	case <-dev.closed:
 	case <-time.After(10 * time.Second):
 		t.Fatal("the abandoned setup ended without closing the device")
+	}
+}
+
+// threadBound is a device that, like the CUDA device, may only be used from goroutines that
+// opened it or called Bind; each Alloc from another goroutine is counted.
+type threadBound struct {
+	kernels.Device[float32]
+	mu      sync.Mutex
+	bound   map[string]bool
+	unbound int
+}
+
+// goroutineID is the calling goroutine's number, from its stack header.
+func goroutineID() string {
+	buf := make([]byte, 64)
+	buf = buf[:runtime.Stack(buf, false)]
+	id, _, _ := strings.Cut(strings.TrimPrefix(string(buf), "goroutine "), " ")
+	return id
+}
+
+func (d *threadBound) Bind() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.bound[goroutineID()] = true
+	return nil
+}
+
+func (d *threadBound) Alloc(n int) kernels.Buf[float32] {
+	d.mu.Lock()
+	if !d.bound[goroutineID()] {
+		d.unbound++
+	}
+	d.mu.Unlock()
+	return d.Device.Alloc(n)
+}
+
+// TestSetupBindsTheDevice: the task is built on a goroutine of its own (so that an interrupt
+// can leave it behind), which must bind a thread-bound device before uploading the
+// parameters, as the CUDA device requires.
+func TestSetupBindsTheDevice(t *testing.T) {
+	exp, err := experiments.Load(filepath.Join("..", "..", "experiments", "quickstart.toml"),
+		[]string{"classification.hidden=8", "classification.embedding_dim=8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := &threadBound{Device: kernels.MustCPU[float32](), bound: map[string]bool{goroutineID(): true}}
+	task, _, err := newTaskInterruptible[float32](context.Background(), exp, dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if task.Params().Count() == 0 {
+		t.Fatal("no parameters")
+	}
+	if dev.unbound > 0 || len(dev.bound) != 2 {
+		t.Fatalf("%d allocations from unbound goroutines; %d goroutines bound (want the caller's and the builder's)", dev.unbound, len(dev.bound))
 	}
 }

@@ -230,7 +230,15 @@ func newTaskInterruptible[T kernels.Float](ctx context.Context, exp *experiments
 	done := make(chan built) // unbuffered: a send succeeds only while the caller waits
 	abandoned := make(chan struct{})
 	go func() {
-		t, l, err := experiments.NewTask(exp, dev)
+		// The construction uploads the parameters: a device bound to its opener's thread (the
+		// CUDA device) must be bound here first. This goroutine then ends locked to its
+		// thread, which the runtime retires with it.
+		var t train.Task[T]
+		var l map[string]string
+		err := bindDevice(dev)
+		if err == nil {
+			t, l, err = experiments.NewTask(exp, dev)
+		}
 		select {
 		case done <- built{t, l, err}:
 		case <-abandoned:

@@ -23,6 +23,7 @@ import "C"
 
 import (
 	"fmt"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -41,6 +42,26 @@ type emuBackend struct {
 	cpu64       *kernels.CPU[float64]
 	start, stop time.Time
 	args        [maxArgs]C.uint64_t
+	// threads are the OS threads the context is current on, as the driver has it: the one
+	// that opened the device and those that called Bind. Every call from another thread
+	// fails as the driver's would (CUDA_ERROR_INVALID_CONTEXT), so that the emulator catches
+	// device work on a goroutine that did not bind (no check where osThread is unknown).
+	mu      sync.Mutex
+	threads map[int]bool
+}
+
+// current fails unless the context is current on the calling OS thread.
+func (b *emuBackend) current() error {
+	tid := osThread()
+	if tid < 0 {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.threads[tid] {
+		return fmt.Errorf("emulator: CUDA_ERROR_INVALID_CONTEXT: the device is used from OS thread %d, where its context is not current (call Bind on this goroutine first)", tid)
+	}
+	return nil
 }
 
 // emuSMs is the multiprocessor count the emulator reports: small, so that grid-stride kernels
@@ -48,6 +69,7 @@ type emuBackend struct {
 const emuSMs = 2
 
 func (b *emuBackend) open(opts Options, f64 bool) (string, int, error) {
+	b.threads = map[int]bool{osThread(): true}
 	var err error
 	if b.cpu32, err = kernels.NewCPU[float32](kernels.CPUOptions{Workers: 1}); err != nil {
 		return "", 0, err
@@ -69,6 +91,9 @@ func (b *emuBackend) function(name string) (kernelFn, error) {
 }
 
 func (b *emuBackend) launch(fn kernelFn, gx, gy, bx, by int, args []unsafe.Pointer) error {
+	if err := b.current(); err != nil {
+		return err
+	}
 	if want := int(C.emu_kernel_nargs(C.int(fn))); len(args) != want {
 		return fmt.Errorf("emulator: %d arguments for a kernel of %d", len(args), want)
 	}
@@ -82,6 +107,9 @@ func (b *emuBackend) launch(fn kernelFn, gx, gy, bx, by int, args []unsafe.Point
 }
 
 func (b *emuBackend) alloc(n int64) (uintptr, error) {
+	if err := b.current(); err != nil {
+		return 0, err
+	}
 	p := C.aligned_alloc(256, C.size_t((n+255)/256*256))
 	if p == nil {
 		return 0, fmt.Errorf("emulator: out of memory")
@@ -90,6 +118,9 @@ func (b *emuBackend) alloc(n int64) (uintptr, error) {
 }
 
 func (b *emuBackend) free(p uintptr) error {
+	if err := b.current(); err != nil {
+		return err
+	}
 	C.free(emuPtr(p))
 	return nil
 }
@@ -101,26 +132,38 @@ func emuPtr(p uintptr) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer
 func hostBytes(p uintptr, n int64) []byte { return unsafe.Slice((*byte)(emuPtr(p)), n) }
 
 func (b *emuBackend) memset(p uintptr, n int64) error {
+	if err := b.current(); err != nil {
+		return err
+	}
 	clear(hostBytes(p, n))
 	return nil
 }
 
 func (b *emuBackend) htod(dst uintptr, src unsafe.Pointer, n int64) error {
+	if err := b.current(); err != nil {
+		return err
+	}
 	copy(hostBytes(dst, n), unsafe.Slice((*byte)(src), n))
 	return nil
 }
 
 func (b *emuBackend) dtoh(dst unsafe.Pointer, src uintptr, n int64) error {
+	if err := b.current(); err != nil {
+		return err
+	}
 	copy(unsafe.Slice((*byte)(dst), n), hostBytes(src, n))
 	return nil
 }
 
 func (b *emuBackend) dtod(dst, src uintptr, n int64) error {
+	if err := b.current(); err != nil {
+		return err
+	}
 	copy(hostBytes(dst, n), hostBytes(src, n))
 	return nil
 }
 
-func (b *emuBackend) synchronize() error { return nil }
+func (b *emuBackend) synchronize() error { return b.current() }
 
 func (b *emuBackend) hostMapped(n int) (unsafe.Pointer, uintptr, error) {
 	p, err := b.alloc(int64(n))
@@ -138,6 +181,9 @@ func (b *emuBackend) freeHostMapped(host unsafe.Pointer) error { return b.free(u
 // Cᵀ = op(Y)ᵀ·op(X)ᵀ, i.e. Gemm(tY, tX, N, M, K, Y, X).
 func (b *emuBackend) gemm(f64, tx, ty bool, M, N, K int, alpha float64, x uintptr, ldx, sx int, y uintptr, ldy, sy int,
 	beta float64, c uintptr, ldc, sc, batch int) error {
+	if err := b.current(); err != nil {
+		return err
+	}
 	if f64 {
 		emuGemm(b.cpu64, tx, ty, M, N, K, alpha, x, ldx, sx, y, ldy, sy, beta, c, ldc, sc, batch)
 	} else {
@@ -166,6 +212,9 @@ func emuGemm[T kernels.Float](cpu *kernels.CPU[T], tx, ty bool, M, N, K int, alp
 }
 
 func (b *emuBackend) record(stop bool) error {
+	if err := b.current(); err != nil {
+		return err
+	}
 	if stop {
 		b.stop = time.Now()
 	} else {
@@ -178,5 +227,13 @@ func (b *emuBackend) elapsed() (float64, error) {
 	return float64(b.stop.Sub(b.start).Nanoseconds()) / 1e6, nil
 }
 
-func (b *emuBackend) bind() error  { return nil }
+func (b *emuBackend) bind() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if tid := osThread(); tid >= 0 {
+		b.threads[tid] = true
+	}
+	return nil
+}
+
 func (b *emuBackend) close() error { return nil }

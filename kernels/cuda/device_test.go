@@ -3,6 +3,7 @@
 package cuda
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 
@@ -17,7 +18,11 @@ func TestDeviceBasics(t *testing.T) {
 	t.Logf("device: %s", d.Name())
 	t.Logf("kernels: %s", fatbinBuiltWith)
 
-	// Alloc zeroes, also when it reuses a freed block.
+	// Alloc zeroes, also when it reuses a freed block. The cache keeps a freed block only while
+	// it stays under a share of the live bytes, so a larger buffer stays live meanwhile (alone,
+	// with nothing else live, the block would go back to the driver).
+	held := d.Alloc(1 << 16)
+	defer d.Free(held)
 	b := d.Alloc(1000)
 	d.Fill(b, 3)
 	d.Free(b)
@@ -129,5 +134,54 @@ func TestSRUAsyncMatchesSync(t *testing.T) {
 		if a[i] != b[i] {
 			t.Fatalf("y[%d]: %v async, %v sync", i, a[i], b[i])
 		}
+	}
+}
+
+// TestUnboundThreadFails: device work from an OS thread where the device's context is not
+// current fails (the driver's CUDA_ERROR_INVALID_CONTEXT, which the emulator reproduces so that
+// CI catches a goroutine that forgot Bind), and after Bind the same thread works.
+func TestUnboundThreadFails(t *testing.T) {
+	if emulated && runtime.GOOS != "linux" {
+		t.Skip("the emulator tells OS threads apart on Linux only")
+	}
+	// on runs f on a goroutine locked to an OS thread of its own (the test's goroutine is
+	// locked to the thread that opened the devices, so it is another one) and returns the
+	// device's error after it.
+	on := func(d *Device[float32], f func()) error {
+		errc := make(chan error)
+		go func() {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			f()
+			errc <- d.Sync()
+		}()
+		return <-errc
+	}
+	use := func(d *Device[float32]) {
+		b := d.Alloc(10)
+		d.Fill(b, 1)
+		d.Free(b)
+	}
+	unbound, err := Open[float32](Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = on(unbound, func() { use(unbound) })
+	if err == nil || !strings.Contains(strings.ToLower(err.Error()), "context") {
+		t.Errorf("work from an unbound thread: error %v, want an invalid-context error", err)
+	}
+	unbound.Close() // its error is the sticky one above
+	bound, err := Open[float32](Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bound.Close()
+	if err := on(bound, func() {
+		if err := bound.Bind(); err != nil {
+			t.Error(err)
+		}
+		use(bound)
+	}); err != nil {
+		t.Errorf("work from a bound thread: %v", err)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"github.com/gosru/gosru/kernels"
 )
 
 // BenchmarkRNN times the RNN part of BenchmarkComponents alone (rnn: both encoders forward
@@ -16,7 +18,7 @@ func BenchmarkRNN(b *testing.B) {
 	for _, size := range []string{"cpu", "paper"} {
 		for _, model := range []string{"sru", "lstm"} {
 			b.Run(size+"/"+model, func(b *testing.B) {
-				r := newBenchReader(b, model, size)
+				r := newBenchReader(b, kernels.MustCPU[float32](), model, size)
 				for range 2 { // warm the arenas
 					r.runRNN()
 				}
@@ -57,7 +59,7 @@ func processCPU() time.Duration {
 func BenchmarkRNNCPUTime(b *testing.B) {
 	for _, size := range []string{"cpu", "paper"} {
 		b.Run(size, func(b *testing.B) {
-			rs := []*benchReader{newBenchReader(b, "sru", size), newBenchReader(b, "lstm", size)}
+			rs := []*benchReader{newBenchReader(b, kernels.MustCPU[float32](), "sru", size), newBenchReader(b, kernels.MustCPU[float32](), "lstm", size)}
 			for range 2 { // warm the arenas
 				for _, r := range rs {
 					r.runRNN()

@@ -160,9 +160,8 @@ type benchReader struct {
 	statsHost []float32
 }
 
-func newBenchReader(b *testing.B, name, size string) *benchReader {
+func newBenchReader(b *testing.B, dev kernels.Device[float32], name, size string) *benchReader {
 	cfg, tc := benchExperiment(b, name, size)
-	dev := kernels.MustCPU[float32]()
 	rng := rand.New(rand.NewPCG(1, 2))
 	r := &benchReader{model: name, cfg: cfg, clip: tc.ClipGradNorm, dev: dev, ps: nn.NewParams(dev)}
 	table, _ := embeddingTable[float32](&vocabulary{words: make([]string, benchVocab)}, nil, cfg.EmbeddingDim, cfg.EmbeddingStd, rng)
@@ -246,13 +245,27 @@ func (r *benchReader) step() {
 // machine's load shifts both alike. Seconds per epoch: see benchShapes.
 //
 //	go test -run - -bench Components/cpu -benchtime 20x ./tasks/squad
+//
+// BenchmarkComponentsCUDA (cuda_bench_test.go, built with the cuda tag) times the same on the
+// GPU.
 func BenchmarkComponents(b *testing.B) {
+	benchComponents(b, kernels.MustCPU[float32]())
+}
+
+// benchComponents is BenchmarkComponents on dev. A device with a Bind method (the CUDA
+// device) is bound to each size's goroutine.
+func benchComponents(b *testing.B, dev kernels.Device[float32]) {
 	for _, size := range []string{"cpu", "paper"} {
 		var readers []*benchReader // made on the first run of the size only
 		b.Run(size, func(b *testing.B) {
+			if bd, ok := dev.(interface{ Bind() error }); ok {
+				if err := bd.Bind(); err != nil {
+					b.Fatal(err)
+				}
+			}
 			if readers == nil {
 				for _, name := range benchReaders[size] {
-					readers = append(readers, newBenchReader(b, name, size))
+					readers = append(readers, newBenchReader(b, dev, name, size))
 				}
 			}
 			type part struct {
