@@ -1,12 +1,14 @@
 // Package devcheck checks that a task trains the same on two devices. The same task, seed and
 // training configuration in float64 on the CPU device and on another device (the CUDA device
 // in the cuda-tagged tests of tasks/all: on the emulator in CI, on a GPU in
-// scripts/gpu_check.sh) must log the same training losses and evaluation metrics and end with
-// the same parameters, up to the rounding of sums taken in another order. Dropout masks are
+// scripts/gpu_check.sh) must log the same training losses and evaluation metrics, end with the
+// same parameters, up to the rounding of sums taken in another order, and write the same
+// predictions. Dropout masks are
 // drawn on the host from the run's RNG, so they are the same on both devices.
 package devcheck
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -30,18 +32,28 @@ type Result struct {
 	Evals map[string]float64
 	// Params are the final parameters by name.
 	Params map[string][]float64
+	// Predictions are what a task that writes predictions (train.Predictor) writes for its
+	// last split (test where it has one) with the final parameters.
+	Predictions map[string]string
 }
 
-// Train runs task on dev (the device the task was built on) with train.Run for cfg and seed in
-// a fresh directory, and returns what it logged and its final parameters. A device with a
-// Bind method (the CUDA device) is bound to the calling goroutine first.
-func Train(t testing.TB, task train.Task[float64], dev kernels.Device[float64], cfg train.Config, seed uint64) Result {
+// Bind makes dev usable from the calling goroutine: a device with a Bind method (the CUDA
+// device, whose context is current on the threads that opened or bound it) is bound; other
+// devices need nothing. A test binds before it builds a task on the device.
+func Bind[T kernels.Float](t testing.TB, dev kernels.Device[T]) {
 	t.Helper()
 	if b, ok := dev.(interface{ Bind() error }); ok {
 		if err := b.Bind(); err != nil {
 			t.Fatal(err)
 		}
 	}
+}
+
+// Train runs task on dev (the device the task was built on, bound to the calling goroutine)
+// with train.Run for cfg and seed in a fresh directory, and returns what it logged, its final
+// parameters and its predictions.
+func Train(t testing.TB, task train.Task[float64], dev kernels.Device[float64], cfg train.Config, seed uint64) Result {
+	t.Helper()
 	dir, err := train.NewRunDir(t.TempDir(), "devcheck", time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -69,6 +81,14 @@ func Train(t testing.TB, task train.Task[float64], dev kernels.Device[float64], 
 			}
 		}
 	}
+	if p, ok := task.(train.Predictor); ok && len(task.Splits()) > 0 {
+		split := task.Splits()[len(task.Splits())-1] // the test split where there is one
+		var buf bytes.Buffer
+		if err := p.Predict(split, &buf); err != nil {
+			t.Fatalf("%s: predicting %s: %v", dev.Name(), split, err)
+		}
+		r.Predictions = map[string]string{split: buf.String()}
+	}
 	for _, p := range task.Params().List() {
 		host := make([]float64, p.Data.Len())
 		dev.Download(host, p.Data)
@@ -82,7 +102,8 @@ func Train(t testing.TB, task train.Task[float64], dev kernels.Device[float64], 
 
 // Compare fails t where got differs from want by more than tol, relative to the larger
 // magnitude (absolute below 1): a loss, an evaluation metric or a parameter entry (the worst
-// entry of each parameter is reported). Runs that logged nothing to compare fail too.
+// entry of each parameter is reported); and where their predictions differ at all (the first
+// differing line of each split is reported). Runs that logged nothing to compare fail too.
 func Compare(t testing.TB, want, got Result, tol float64) {
 	t.Helper()
 	if len(want.Losses) == 0 || len(want.Evals) == 0 || len(want.Params) == 0 {
@@ -113,6 +134,30 @@ func Compare(t testing.TB, want, got Result, tol float64) {
 			t.Errorf("%s: only %s has it", k, got.Device)
 		}
 	}
+	for _, split := range sortedKeys(want.Predictions) {
+		w := want.Predictions[split]
+		g, ok := got.Predictions[split]
+		if !ok {
+			t.Errorf("%s wrote no %s predictions", got.Device, split)
+			continue
+		}
+		if w == g {
+			continue
+		}
+		wl, gl := strings.Split(w, "\n"), strings.Split(g, "\n")
+		for i := range max(len(wl), len(gl)) {
+			if i >= len(wl) || i >= len(gl) || wl[i] != gl[i] {
+				t.Errorf("%s predictions differ first at line %d of %d: %s %.200q, %s %.200q", split, i+1, len(wl),
+					want.Device, at(wl, i), got.Device, at(gl, i))
+				break
+			}
+		}
+	}
+	for _, split := range sortedKeys(got.Predictions) {
+		if _, ok := want.Predictions[split]; !ok {
+			t.Errorf("only %s wrote %s predictions", got.Device, split)
+		}
+	}
 	for _, name := range sortedKeys(want.Params) {
 		w, g := want.Params[name], got.Params[name]
 		if len(w) != len(g) {
@@ -138,4 +183,11 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+func at(lines []string, i int) string {
+	if i < len(lines) {
+		return lines[i]
+	}
+	return "(none)"
 }

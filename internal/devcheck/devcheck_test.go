@@ -43,8 +43,9 @@ func compare(t *testing.T, want, got Result, tol float64) (errs []string) {
 
 func sample() Result {
 	return Result{Device: "a", Losses: []float64{2.5, 2.25, 1e-12},
-		Evals:  map[string]float64{"valid@3 accuracy": 0.5, "test@3 accuracy": 0.25},
-		Params: map[string][]float64{"w": {1, -2, 3e5}, "b": {0}}}
+		Evals:       map[string]float64{"valid@3 accuracy": 0.5, "test@3 accuracy": 0.25},
+		Params:      map[string][]float64{"w": {1, -2, 3e5}, "b": {0}},
+		Predictions: map[string]string{"test": "one two\nthree\n"}}
 }
 
 // TestCompareReports checks that Compare passes equal results and differences within the
@@ -73,6 +74,10 @@ func TestCompareReports(t *testing.T) {
 		{"extra metric", func(r *Result) { r.Evals["valid@3 f1"] = 1 }, "valid@3 f1: only"},
 		{"parameter", func(r *Result) { r.Params["w"][1] = -2.001 }, "parameter w[1]"},
 		{"parameter size", func(r *Result) { r.Params["b"] = []float64{0, 0} }, "parameter b: 1 entries"},
+		{"prediction", func(r *Result) { r.Predictions["test"] = "one two\nfour\n" }, "test predictions differ first at line 2"},
+		{"fewer predictions", func(r *Result) { r.Predictions["test"] = "one two\n" }, "test predictions differ first at line 2"},
+		{"no predictions", func(r *Result) { r.Predictions = nil }, "b wrote no test predictions"},
+		{"extra predictions", func(r *Result) { r.Predictions["valid"] = "" }, "only b wrote valid predictions"},
 	} {
 		got := sample()
 		got.Device = "b"
