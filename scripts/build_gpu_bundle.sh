@@ -10,7 +10,10 @@ out=bin/gpu
 golden_dir="${SRU_GOLDEN_DIR:-$(cd .. && pwd)/shared/golden/sru}"
 # Without a driver here, libcuda comes from the toolkit's link stubs.
 export CGO_LDFLAGS="${CGO_LDFLAGS:--L/usr/lib/x86_64-linux-gnu/stubs}"
-flags=(-tags cuda -trimpath -ldflags=-s\ -w)
+# SRU_BUNDLE_TAG=cudaemu builds the bundle on the emulator instead: a dry run of gpu_check.sh
+# here, without a GPU (slow, and its timings mean nothing), to check the script's plumbing.
+tag="${SRU_BUNDLE_TAG:-cuda}"
+flags=(-tags "$tag" -trimpath -ldflags=-s\ -w)
 
 # The embedded fatbin must be the one built from the sources that travel with it.
 go test -count=1 -run 'TestFatbinMatchesSources|TestLaunchArguments' ./kernels/cuda
@@ -24,7 +27,7 @@ go test "${flags[@]}" -c -o "$out/squad.test" ./tasks/squad
 go build "${flags[@]}" -o "$out/sru" ./cmd/sru
 cp "$golden_dir"/*.json "$out/golden/"
 {
-	echo "commit: $(git rev-parse HEAD)$(git diff --quiet HEAD || echo ' (with uncommitted changes)')"
+	echo "commit: $(git rev-parse HEAD)$(git diff --quiet HEAD || echo ' (with uncommitted changes)'), tag $tag"
 	echo "built: $(date -u +%Y-%m-%dT%H:%M:%SZ) with $(go version | cut -d' ' -f3-)"
 } >"$out/BUILD"
 du -sh "$out"
