@@ -3,7 +3,6 @@
 package all_test
 
 import (
-	"compress/gzip"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -138,26 +137,14 @@ func must[P train.Task[float64]](task P, err error) func(t *testing.T) train.Tas
 // tinyLMCorpus writes a small corpus of a repeating 12-word cycle as a "ptb" dataset.
 func tinyLMCorpus(t *testing.T) string {
 	dir := t.TempDir()
-	for split, lines := range map[string]int{"train": 200, "valid": 20, "test": 20} {
-		path := lm.SplitFile(dir, "ptb", split)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		f, err := os.Create(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		z := gzip.NewWriter(f)
+	for split, n := range map[string]int{"train": 200, "valid": 20, "test": 20} {
+		lines := make([]string, n)
 		for i := range lines {
 			for k := range 2 + i%6 {
-				fmt.Fprintf(z, " w%d", (i*7+k)%12)
+				lines[i] += fmt.Sprintf(" w%d", (i*7+k)%12)
 			}
-			fmt.Fprintln(z)
 		}
-		if err := z.Close(); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.Close(); err != nil {
+		if err := lm.WriteSplit(dir, "ptb", split, lines); err != nil {
 			t.Fatal(err)
 		}
 	}

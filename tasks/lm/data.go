@@ -101,6 +101,36 @@ func SplitFile(dataDir, dataset, split string) string {
 	return filepath.Join(dataDir, "lm", dataset, dataset+"."+split+".txt.gz")
 }
 
+// WriteSplit writes lines (one sentence each, words separated by spaces) as a split of a
+// dataset under dataDir, gzipped, where Load reads it: tests and tools that make corpora.
+func WriteSplit(dataDir, dataset, split string, lines []string) error {
+	path := SplitFile(dataDir, dataset, split)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	z := gzip.NewWriter(f)
+	w := bufio.NewWriter(z)
+	for _, l := range lines {
+		w.WriteString(l)
+		w.WriteByte('\n')
+	}
+	err = w.Flush()
+	if cerr := z.Close(); err == nil {
+		err = cerr
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("lm: writing %s: %w", path, err)
+	}
+	return nil
+}
+
 // Load reads a dataset's gzipped train, valid and test files from dataDir/lm/<dataset>.
 func Load(dataDir, dataset string) (*Corpus, error) {
 	var splits [3][]string

@@ -1,7 +1,6 @@
 package lm
 
 import (
-	"compress/gzip"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -128,28 +127,17 @@ func writeTinyCorpus(t testing.TB, trainLines int) string {
 		split string
 		lines int
 	}{{"train", trainLines}, {"valid", 30}, {"test", 30}} {
-		path := SplitFile(dir, "ptb", sp.split)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		f, err := os.Create(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		z := gzip.NewWriter(f)
-		for range sp.lines {
+		lines := make([]string, sp.lines)
+		for i := range lines {
 			w := rng.IntN(words)
-			fmt.Fprint(z, " ")
+			var b strings.Builder
 			for range 2 + rng.IntN(6) {
-				fmt.Fprintf(z, "w%d ", w)
+				fmt.Fprintf(&b, " w%d", w)
 				w = (w + 1) % words
 			}
-			fmt.Fprintln(z)
+			lines[i] = b.String()
 		}
-		if err := z.Close(); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.Close(); err != nil {
+		if err := WriteSplit(dir, "ptb", sp.split, lines); err != nil {
 			t.Fatal(err)
 		}
 	}
