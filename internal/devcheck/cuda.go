@@ -5,18 +5,20 @@ package devcheck
 import (
 	"testing"
 
+	"github.com/gosru/gosru/kernels"
 	"github.com/gosru/gosru/kernels/cuda"
 )
 
-// OpenCUDA opens the CUDA device (SRU_CUDA_DEVICE picks the GPU) in float64, closed when t
-// ends. Train binds it to the goroutine that runs each check.
-func OpenCUDA(t testing.TB) *cuda.Device[float64] {
+// OpenCUDA opens the CUDA device in precision T (SRU_CUDA_DEVICE picks the GPU, SRU_CUDA_TF32
+// lets float32 GEMMs use TF32), closed when t ends. It is bound to the calling goroutine;
+// another goroutine calls Bind before using it.
+func OpenCUDA[T kernels.Float](t testing.TB) *cuda.Device[T] {
 	t.Helper()
 	opts, err := cuda.OptionsFromEnv()
 	if err != nil {
 		t.Fatal(err)
 	}
-	dev, err := cuda.Open[float64](opts)
+	dev, err := cuda.Open[T](opts)
 	if err != nil {
 		t.Fatal(err)
 	}

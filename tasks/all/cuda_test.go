@@ -34,7 +34,7 @@ type taskCase struct {
 // must be the same. The dropouts are on: their masks come from the run's RNG on the host, the
 // same on both devices.
 func TestCUDATasks(t *testing.T) {
-	gpu := devcheck.OpenCUDA(t)
+	gpu := devcheck.OpenCUDA[float64](t)
 	var cases []taskCase
 	for _, model := range classification.Models {
 		cases = append(cases, classificationCase(model))

@@ -5,7 +5,7 @@ package squad
 import (
 	"testing"
 
-	"github.com/gosru/gosru/kernels/cuda"
+	"github.com/gosru/gosru/internal/devcheck"
 )
 
 // BenchmarkComponentsCUDA is BenchmarkComponents on the CUDA device (strict FP32 unless
@@ -15,22 +15,5 @@ import (
 //
 //	squad.test -test.run '^$' -test.bench ComponentsCUDA -test.benchtime 20x
 func BenchmarkComponentsCUDA(b *testing.B) {
-	opts, err := cuda.OptionsFromEnv()
-	if err != nil {
-		b.Fatal(err)
-	}
-	dev, err := cuda.Open[float32](opts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer func() {
-		if err := dev.Bind(); err != nil {
-			b.Error(err)
-		}
-		if err := dev.Close(); err != nil {
-			b.Error(err)
-		}
-	}()
-	b.Logf("device: %s", dev.Name())
-	benchComponents(b, dev)
+	benchComponents(b, devcheck.OpenCUDA[float32](b))
 }
