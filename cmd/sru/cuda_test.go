@@ -28,7 +28,7 @@ func TestCommandsOnCUDA(t *testing.T) {
 		t.Fatal(err)
 	}
 	squadFile := filepath.Join(t.TempDir(), "squad_tiny.toml")
-	if err := os.WriteFile(squadFile, []byte(`name = "quickstart"
+	if err := os.WriteFile(squadFile, []byte(`name = "squad_tiny"
 task = "squad"
 data_dir = "`+data+`"
 
