@@ -51,14 +51,15 @@ func Bind[T kernels.Float](t testing.TB, dev kernels.Device[T]) {
 
 // Train runs task on dev (the device the task was built on, bound to the calling goroutine)
 // with train.Run for cfg and seed in a fresh directory, and returns what it logged, its final
-// parameters and its predictions.
-func Train(t testing.TB, task train.Task[float64], dev kernels.Device[float64], cfg train.Config, seed uint64) Result {
+// parameters and its predictions. The device comparisons run float64; task tests of float32
+// runs use it too.
+func Train[T kernels.Float](t testing.TB, task train.Task[T], dev kernels.Device[T], cfg train.Config, seed uint64) Result {
 	t.Helper()
 	dir, err := train.NewRunDir(t.TempDir(), "devcheck", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := &train.Run[float64]{Dir: dir, Experiment: "devcheck", ConfigTOML: "#\n", Cfg: cfg, Seed: seed,
+	run := &train.Run[T]{Dir: dir, Experiment: "devcheck", ConfigTOML: "#\n", Cfg: cfg, Seed: seed,
 		Task: task, Dev: dev}
 	if _, err := run.Train(context.Background(), nil); err != nil {
 		t.Fatalf("%s: %v", dev.Name(), err)
@@ -90,9 +91,12 @@ func Train(t testing.TB, task train.Task[float64], dev kernels.Device[float64], 
 		r.Predictions = map[string]string{split: buf.String()}
 	}
 	for _, p := range task.Params().List() {
-		host := make([]float64, p.Data.Len())
+		host := make([]T, p.Data.Len())
 		dev.Download(host, p.Data)
-		r.Params[p.Name] = host
+		r.Params[p.Name] = make([]float64, len(host))
+		for i, v := range host {
+			r.Params[p.Name][i] = float64(v)
+		}
 	}
 	if err := dev.Sync(); err != nil {
 		t.Fatalf("%s: %v", dev.Name(), err)

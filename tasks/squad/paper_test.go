@@ -1,20 +1,19 @@
 package squad
 
 import (
-	"context"
 	"math"
 	"testing"
-	"time"
 
 	"github.com/gosru/gosru/experiments"
+	"github.com/gosru/gosru/internal/devcheck"
 	"github.com/gosru/gosru/kernels"
-	"github.com/gosru/gosru/train"
 )
 
 // TestPaperConfigsRun loads the paper-size experiment files (GPU-scale, never trained here in
 // full), checks that they are the official readers, and trains each for 2 steps in float32
-// through the loop on the shipped dev slice (POS and NER tags included), then evaluates it: the
-// loss starts near that of uniform start and end scores, and the dev scores are numbers.
+// through the loop on the shipped dev slice (POS and NER tags included), then evaluates it and
+// writes its predictions: the loss starts near that of uniform start and end scores, and the
+// dev scores are numbers.
 func TestPaperConfigsRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("paper-size readers in -short mode")
@@ -45,40 +44,24 @@ func TestPaperConfigsRun(t *testing.T) {
 			if !official {
 				t.Fatalf("not the official reader: %+v %+v", c, e.Train)
 			}
-			task, labels, err := experiments.NewTask(e, dev)
+			task, _, err := experiments.NewTask(e, dev)
 			if err != nil {
 				t.Fatal(err)
 			}
 			cfg := e.Train
 			cfg.MaxSteps, cfg.EvalEverySteps, cfg.LogEverySteps = 2, 2, 1
-			dir, err := train.NewRunDir(t.TempDir(), e.Name, time.Now())
-			if err != nil {
-				t.Fatal(err)
-			}
-			run := &train.Run[float32]{Dir: dir, Experiment: e.Name, ConfigTOML: "#\n", Cfg: cfg, Seed: e.Seed,
-				Labels: labels, Task: task, Dev: dev}
-			sum, err := run.Train(context.Background(), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			events, err := train.ReadEvents(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var losses []float64
-			for _, ev := range events {
-				if ev.Event == "train" {
-					losses = append(losses, ev.Loss)
-				}
-			}
+			r := devcheck.Train(t, task, dev, cfg, e.Seed)
+			losses := r.Losses
 			// Uniform start and end scores over a passage of ~100–300 tokens: 2·ln L ≈ 9–11.4.
 			if len(losses) != 2 || !(losses[0] > 7 && losses[0] < 13) || math.IsNaN(losses[1]) {
 				t.Errorf("training losses %v", losses)
 			}
-			if f1, em := sum.Valid["f1"], sum.Valid["exact_match"]; !(f1 >= em && em >= 0 && f1 <= 100) {
-				t.Errorf("dev scores %v", sum.Valid)
+			f1, ok1 := r.Evals["valid@2 f1"]
+			em, ok2 := r.Evals["valid@2 exact_match"]
+			if !ok1 || !ok2 || !(f1 >= em && em >= 0 && f1 <= 100) || r.Predictions["valid"] == "" {
+				t.Errorf("dev scores %v; predictions %.100q", r.Evals, r.Predictions["valid"])
 			}
-			t.Logf("%d parameters; losses %.3f; dev %v", task.Params().Count(), losses, sum.Valid)
+			t.Logf("%d parameters; losses %.3f; dev %v", task.Params().Count(), losses, r.Evals)
 		})
 	}
 }
