@@ -1,5 +1,17 @@
 package kernels
 
+// Bind makes dev usable from the calling goroutine. A device tied to the OS thread that opened
+// it (the CUDA device: its context is current on that thread and on those that called its
+// Bind method) is bound: the goroutine is locked to its thread and the context made current
+// there. Other devices need nothing. Call it first in any goroutine that uses a device it did
+// not open.
+func Bind[T Float](dev Device[T]) error {
+	if b, ok := dev.(interface{ Bind() error }); ok {
+		return b.Bind()
+	}
+	return nil
+}
+
 // Device is everything model code may ask of a processor: memory, BLAS, and fused kernels.
 // Model code (nn, sru, lstm, tasks) is written once against this interface and runs on the CPU
 // device here or on the CUDA device (kernels/cuda) unchanged.

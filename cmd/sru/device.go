@@ -42,15 +42,3 @@ func closeDevice[T kernels.Float](dev kernels.Device[T], err *error) {
 		*err = fmt.Errorf("closing the device: %w", cerr)
 	}
 }
-
-// bindDevice makes dev usable from the calling goroutine: a device tied to the thread that
-// opened it (the CUDA device: its context is current there only) has a Bind method, which
-// locks the goroutine to its thread and makes the context current; other devices need nothing.
-func bindDevice[T kernels.Float](dev kernels.Device[T]) error {
-	if b, ok := dev.(interface{ Bind() error }); ok {
-		if err := b.Bind(); err != nil {
-			return fmt.Errorf("device: %w", err)
-		}
-	}
-	return nil
-}

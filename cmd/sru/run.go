@@ -235,7 +235,7 @@ func newTaskInterruptible[T kernels.Float](ctx context.Context, exp *experiments
 		// thread, which the runtime retires with it.
 		var t train.Task[T]
 		var l map[string]string
-		err := bindDevice(dev)
+		err := kernels.Bind(dev)
 		if err == nil {
 			t, l, err = experiments.NewTask(exp, dev)
 		}

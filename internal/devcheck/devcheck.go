@@ -3,8 +3,8 @@
 // in the cuda-tagged tests of tasks/all: on the emulator in CI, on a GPU in
 // scripts/gpu_check.sh) must log the same training losses and evaluation metrics, end with the
 // same parameters, up to the rounding of sums taken in another order, and write the same
-// predictions. Dropout masks are
-// drawn on the host from the run's RNG, so they are the same on both devices.
+// predictions. Dropout masks are drawn on the host from the run's RNG, so they are the same on
+// both devices.
 package devcheck
 
 import (
@@ -37,15 +37,12 @@ type Result struct {
 	Predictions map[string]string
 }
 
-// Bind makes dev usable from the calling goroutine: a device with a Bind method (the CUDA
-// device, whose context is current on the threads that opened or bound it) is bound; other
-// devices need nothing. A test binds before it builds a task on the device.
+// Bind makes dev usable from the calling goroutine (kernels.Bind), failing t if it cannot. A
+// test binds before it builds a task on the device.
 func Bind[T kernels.Float](t testing.TB, dev kernels.Device[T]) {
 	t.Helper()
-	if b, ok := dev.(interface{ Bind() error }); ok {
-		if err := b.Bind(); err != nil {
-			t.Fatal(err)
-		}
+	if err := kernels.Bind(dev); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -252,16 +252,14 @@ func BenchmarkComponents(b *testing.B) {
 	benchComponents(b, kernels.MustCPU[float32]())
 }
 
-// benchComponents is BenchmarkComponents on dev. A device with a Bind method (the CUDA
-// device) is bound to each size's goroutine.
+// benchComponents is BenchmarkComponents on dev, bound to each size's goroutine
+// (kernels.Bind).
 func benchComponents(b *testing.B, dev kernels.Device[float32]) {
 	for _, size := range []string{"cpu", "paper"} {
 		var readers []*benchReader // made on the first run of the size only
 		b.Run(size, func(b *testing.B) {
-			if bd, ok := dev.(interface{ Bind() error }); ok {
-				if err := bd.Bind(); err != nil {
-					b.Fatal(err)
-				}
+			if err := kernels.Bind(dev); err != nil {
+				b.Fatal(err)
 			}
 			if readers == nil {
 				for _, name := range benchReaders[size] {
